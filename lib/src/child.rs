@@ -1,0 +1,29 @@
+//! Running a child and classifying how it ended.
+
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, ExitStatus};
+
+/// How a child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// exited with this code
+    Exited(u8),
+    /// killed by this signal
+    Crashed(i32),
+}
+
+impl From<ExitStatus> for Wait {
+    fn from(s: ExitStatus) -> Wait {
+        match (s.code(), s.signal()) {
+            (Some(c), _) => Wait::Exited(c as u8),
+            (None, Some(sig)) => Wait::Crashed(sig),
+            (None, None) => Wait::Crashed(0),
+        }
+    }
+}
+
+/// Runs `cmd` to completion.
+pub fn run(cmd: &mut Command) -> io::Result<Wait> {
+    Ok(cmd.status()?.into())
+}

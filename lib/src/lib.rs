@@ -1,0 +1,33 @@
+//! qlib — the library under every rqmail program.
+//!
+//! Layers, each using only those above it:
+//! 1. `sys` — the only `unsafe` and `libc` calls: descriptors, ids, signals, fs, exec setup.
+//! 2. General modules that know nothing of mail: `prog`, `fail`, `exit`, `errtext`, `args`,
+//!    `getln`, `scan`, `env`, `child`, `prot`, `durable`, `cdb`, `cdbmake`, `tai64n`, `date`.
+//! 3. qmail modules: `conf`, `control`, `queue`, `qmail`, `quote`, `log`.
+
+pub mod sys;
+
+pub mod args;
+pub mod cdb;
+pub mod cdbmake;
+pub mod child;
+pub mod conf;
+pub mod control;
+pub mod date;
+pub mod durable;
+pub mod env;
+pub mod errtext;
+pub mod exit;
+pub mod fail;
+pub mod getln;
+pub mod log;
+pub mod prog;
+pub mod prot;
+pub mod qmail;
+pub mod queue;
+pub mod quote;
+pub mod scan;
+pub mod tai64n;
+
+pub use durable::{fsync_dir, fsync_dir_of};

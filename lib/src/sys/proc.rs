@@ -1,0 +1,64 @@
+//! What a child needs done between fork and exec that std's `Command` cannot do safely:
+//! descriptors put on fixed numbers, inherited descriptors closed, groups and ids changed.
+
+use std::os::fd::RawFd;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+/// The most descriptors [`Setup::fds`] may place.
+pub const MAX_FDS: usize = 16;
+
+/// Work done in the child just before exec, in this order.
+#[derive(Clone, Debug, Default)]
+pub struct Setup {
+    /// (source, target): `target` becomes a copy of `source`
+    pub fds: Vec<(RawFd, RawFd)>,
+    /// descriptors to close afterwards
+    pub close: Vec<RawFd>,
+    /// supplementary groups to set (needs root)
+    pub groups: Option<Vec<u32>>,
+    /// gid to set
+    pub gid: Option<u32>,
+    /// uid to set, last
+    pub uid: Option<u32>,
+}
+
+/// Installs `setup` to run in the child of `cmd` before exec.
+pub fn setup(cmd: &mut Command, setup: Setup) {
+    assert!(
+        setup.fds.len() <= MAX_FDS,
+        "proc::setup: too many descriptors"
+    );
+    let hook = move || -> std::io::Result<()> {
+        // First move every source out of the way of every target, then place them.
+        // No allocation here: the child of a fork may not call malloc.
+        let mut moved = [0 as RawFd; MAX_FDS];
+        for (slot, &(src, _)) in moved.iter_mut().zip(&setup.fds) {
+            // SAFETY: F_DUPFD_CLOEXEC only creates a descriptor; async-signal-safe.
+            *slot = super::cvt(unsafe { libc::fcntl(src, libc::F_DUPFD_CLOEXEC, 64) })?;
+        }
+        for (&(_, target), &fd) in setup.fds.iter().zip(&moved) {
+            // SAFETY: dup2 is async-signal-safe; the copy at `target` is not close-on-exec.
+            super::cvt(unsafe { libc::dup2(fd, target) })?;
+        }
+        for &fd in &setup.close {
+            // SAFETY: closing a descriptor number in the child.
+            unsafe { libc::close(fd) };
+        }
+        if let Some(groups) = &setup.groups {
+            // SAFETY: valid slice; setgroups is a plain system call.
+            super::cvt(unsafe { libc::setgroups(groups.len(), groups.as_ptr()) })?;
+        }
+        if let Some(gid) = setup.gid {
+            // SAFETY: plain system call.
+            super::cvt(unsafe { libc::setgid(gid) })?;
+        }
+        if let Some(uid) = setup.uid {
+            // SAFETY: plain system call.
+            super::cvt(unsafe { libc::setuid(uid) })?;
+        }
+        Ok(())
+    };
+    // SAFETY: the hook only makes async-signal-safe system calls and does not allocate.
+    unsafe { cmd.pre_exec(hook) };
+}
