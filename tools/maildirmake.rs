@@ -23,7 +23,8 @@ fn run(argv: Vec<OsString>) -> Result<u8, Fail> {
     sys::fs::umask(0o077);
     let mut b = std::fs::DirBuilder::new();
     b.mode(0o700);
-    b.create(&dir).or_temp(&format!("unable to mkdir {}", dir.display()))?;
+    b.create(&dir)
+        .or_temp(&format!("unable to mkdir {}", dir.display()))?;
     for sub in ["tmp", "new", "cur"] {
         let p = dir.join(sub);
         b.create(&p)
