@@ -37,6 +37,8 @@ pub mod qq {
     pub const INTD: u8 = 65;
     /// trouble linking into todo/
     pub const TODO: u8 = 66;
+    /// a qmail account or group does not exist (rqmail; qmail compiled the ids in)
+    pub const UIDS: u8 = 67;
     /// internal bug (crash signal)
     pub const BUG: u8 = 81;
     /// custom refusal text on fd 6

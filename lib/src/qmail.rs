@@ -145,6 +145,7 @@ pub fn verdict(status: Option<Wait>, custom: &[u8]) -> Result<(), Refused> {
             56 => temp("qq trouble making network connection (#4.3.0)"),
             61 => temp("qq trouble in home directory (#4.3.0)"),
             62..=66 => temp("qq trouble creating files in queue (#4.3.0)"),
+            67 => temp("qq trouble getting uids/gids (#4.3.0)"),
             71 => temp("mail server temporarily rejected message (#4.3.0)"),
             72 => temp("connection to mail server timed out (#4.4.1)"),
             73 => temp("connection to mail server rejected (#4.4.1)"),

@@ -6,6 +6,9 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+/// `O_NONBLOCK`, for `OpenOptionsExt::custom_flags` (opening a fifo without waiting).
+pub const O_NONBLOCK: i32 = libc::O_NONBLOCK;
+
 /// [`umask(mask)`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/umask.html);
 /// returns the previous mask.
 pub fn umask(mask: u32) -> u32 {
