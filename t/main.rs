@@ -8,3 +8,5 @@ mod maildirmake;
 mod manifest;
 #[path = "qmail-queue.rs"]
 mod qmail_queue;
+#[path = "qmail-rspawn.rs"]
+mod qmail_rspawn;

@@ -28,6 +28,7 @@ pub mod qmail;
 pub mod queue;
 pub mod quote;
 pub mod scan;
+pub mod spawn;
 pub mod tai64n;
 
 pub use durable::{fsync_dir, fsync_dir_of};
