@@ -2,6 +2,8 @@
 
 mod common;
 
+#[path = "cdb.rs"]
+mod cdb;
 #[path = "maildirmake.rs"]
 mod maildirmake;
 #[path = "manifest.rs"]
