@@ -8,3 +8,9 @@ mod cdb;
 mod maildirmake;
 #[path = "manifest.rs"]
 mod manifest;
+#[path = "qmail-getpw.rs"]
+mod qmail_getpw;
+#[path = "qmail-newu.rs"]
+mod qmail_newu;
+#[path = "qmail-pw2u.rs"]
+mod qmail_pw2u;

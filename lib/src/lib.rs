@@ -31,4 +31,6 @@ pub mod scan;
 pub mod tai64n;
 
 pub use durable::{fsync_dir, fsync_dir_of};
+pub mod getpw;
+pub mod pw2u;
 pub mod users;

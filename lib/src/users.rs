@@ -105,8 +105,8 @@ pub type Record = (Vec<u8>, Vec<u8>);
 pub struct BadFormat(pub usize);
 
 /// Compiles `users/assign` into the records of `users/cdb`, in file order, the wildchars
-/// record (empty key) last. Everything after the first line starting with `.` is ignored;
-/// input that ends before such a line is a format error, as is a line with a NUL byte, one
+/// record (empty key) last. Everything from the first line starting with `.` on is ignored
+/// (that line needs no newline); input that ends before such a line is a format error, as is a line with a NUL byte, one
 /// without a colon, one starting with a colon, one with fewer than six colons after the
 /// first, or one whose uid or gid is not a decimal number.
 pub fn compile(assign: &[u8]) -> Result<Vec<Record>, BadFormat> {
@@ -116,14 +116,14 @@ pub fn compile(assign: &[u8]) -> Result<Vec<Record>, BadFormat> {
     let mut n = 0;
     loop {
         n += 1;
+        if rest.first() == Some(&b'.') {
+            break;
+        }
         let Some(nl) = memchr::memchr(b'\n', rest) else {
             return Err(BadFormat(n));
         };
         let line = &rest[..nl];
         rest = &rest[nl + 1..];
-        if line.first() == Some(&b'.') {
-            break;
-        }
         let (key, data) = assign_line(line).ok_or(BadFormat(n))?;
         if line[0] == b'+' {
             if let Some(&c) = key.last().filter(|_| key.len() > 1) {
@@ -269,7 +269,6 @@ mod tests {
         for (input, line) in [
             (&b""[..], 1),
             (b"=joe:joe:1:2:/h:::\n", 2),
-            (b"=joe:joe:1:2:/h:::\n.", 2),
             (b"joe\n.\n", 1),
             (b":joe:1:2:/h:::\n.\n", 1),
             (b"=joe:joe:1:2:/h::\n.\n", 1),
@@ -283,6 +282,9 @@ mod tests {
         // anything but '+' counts as '='
         assert_eq!(compile(b"xjoe:j:1:2:/h:::\n.\n").unwrap()[0].0, b"!joe\0");
         assert_eq!(compile(b".\n").unwrap(), vec![(Vec::new(), Vec::new())]);
+        assert_eq!(compile(b"=a:a:1:2:/h:::\n.").unwrap().len(), 2);
+        // the wildchar is the lowercased last byte, so "+joeX:" matches "joex…"
+        assert_eq!(compile(b"+joeX:j:1:2:/h:-::\n.\n").unwrap()[1].1, b"x");
     }
 
     #[test]
