@@ -332,6 +332,18 @@ fn damaged_files_to_the_readers() {
     get(&slot, b"two", None).expect(0, "Bye", "");
     with_file(run("cdbtest"), &slot).expect(111, "", &format!("cdbtest: {fmt}"));
     with_file(run("cdbstats"), &slot).expect(111, "", &format!("cdbstats: {fmt}"));
+    // a record no lookup reaches (its slot emptied)
+    let mut lost = good.clone();
+    lost[table + 8..table + 16].copy_from_slice(&[0; 8]);
+    let lost = t.write("lost.cdb", &lost);
+    get(&lost, b"one", None).expect(100, "", "");
+    with_file(run("cdbtest"), &lost).expect(
+        0,
+        "found: 1\ndifferent record: 0\nbad length: 0\nnot found: 1\nuntested: 0\n",
+        "",
+    );
+    with_file(run("cdbstats"), &lost).expect(111, "", &format!("cdbstats: {trunc}"));
+    with_file(run("cdbdump"), &lost).expect(0, "+3,5:one->Hello\n+3,3:two->Bye\n\n", "");
     // a record whose length runs past the end of the file
     let mut long = good.clone();
     long[2052..2056].copy_from_slice(&u32::MAX.to_le_bytes());
@@ -481,4 +493,22 @@ fn interop_tinycdb_files_read_by_us() {
         std::fs::read(&ours).expect("read") == std::fs::read(&theirs).expect("read"),
         "cdbmake of tinycdb's dump differs from tinycdb's file"
     );
+}
+
+#[test]
+fn keys_over_1024_bytes_are_untested() {
+    let t = TmpDir::new("cdb-longkey");
+    let (k1024, k1025) = ("k".repeat(1024), "k".repeat(1025));
+    let f = make(
+        &t,
+        "l.cdb",
+        &text(&[(k1024.as_bytes(), b"a"), (k1025.as_bytes(), b"b")]),
+    );
+    get(&f, k1025.as_bytes(), None).expect(0, "b", "");
+    with_file(run("cdbtest"), &f).expect(
+        0,
+        "found: 1\ndifferent record: 0\nbad length: 0\nnot found: 0\nuntested: 1\n",
+        "",
+    );
+    with_file(run("cdbstats"), &f).expect(0, &stats(1, 1, 0), "");
 }
