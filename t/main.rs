@@ -2,6 +2,8 @@
 
 mod common;
 
+#[path = "cdb.rs"]
+mod cdb;
 #[path = "maildirmake.rs"]
 mod maildirmake;
 #[path = "manifest.rs"]
@@ -10,3 +12,9 @@ mod manifest;
 mod qmail_queue;
 #[path = "qmail-rspawn.rs"]
 mod qmail_rspawn;
+#[path = "qmail-getpw.rs"]
+mod qmail_getpw;
+#[path = "qmail-newu.rs"]
+mod qmail_newu;
+#[path = "qmail-pw2u.rs"]
+mod qmail_pw2u;

@@ -32,3 +32,6 @@ pub mod spawn;
 pub mod tai64n;
 
 pub use durable::{fsync_dir, fsync_dir_of};
+pub mod getpw;
+pub mod pw2u;
+pub mod users;
