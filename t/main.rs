@@ -6,3 +6,5 @@ mod common;
 mod maildirmake;
 #[path = "manifest.rs"]
 mod manifest;
+#[path = "qmail-local.rs"]
+mod qmail_local;

@@ -31,3 +31,6 @@ pub mod scan;
 pub mod tai64n;
 
 pub use durable::{fsync_dir, fsync_dir_of};
+pub mod dotqmail;
+pub mod maildir;
+pub mod mbox;
