@@ -20,6 +20,8 @@ const DOMAIN: &str = "example.com";
 struct L {
     t: TmpDir,
     home: PathBuf,
+    domain: String,
+    env: Vec<(&'static str, &'static str)>,
 }
 
 fn chmod(p: &std::path::Path, mode: u32) {
@@ -41,7 +43,12 @@ impl L {
             .as_bytes(),
         );
         chmod(&rec, 0o755);
-        L { t, home }
+        L {
+            t,
+            home,
+            domain: DOMAIN.to_string(),
+            env: Vec::new(),
+        }
     }
     /// Writes `~/name` with `mode`.
     fn put(&self, name: &str, text: impl AsRef<[u8]>, mode: u32) {
@@ -84,9 +91,12 @@ impl L {
             .arg("joe")
             .arg(&self.home)
             .args([os(&local), os(&dash), os(&ext)])
-            .arg(DOMAIN)
+            .arg(&self.domain)
             .args([os(&sender), os(&dd)])
             .env("QMAILQUEUE", self.t.join("rec"));
+        for (k, v) in &self.env {
+            c = c.env(k, v);
+        }
         c.raw()
             .stdin(Stdio::from(fs::File::open(&m).expect("open message")));
         c.go()
@@ -231,7 +241,8 @@ fn mbox_relative_and_absolute() {
 
 #[test]
 fn program_gets_message_environment_and_home() {
-    let l = L::new("ql-env");
+    let mut l = L::new("ql-env");
+    l.domain = "mx.a.Example.org".to_string();
     l.qmail(
         ".qmail-list-default",
         "|env -0 > envdump; cat > stdin.copy; pwd > pwd.txt; echo said hello\n",
@@ -269,21 +280,24 @@ fn program_gets_message_environment_and_home() {
     assert_eq!(strip_from_line(uf.as_bytes(), "a-b@x.org"), b"");
     let mut want: Vec<(String, String)> = [
         ("DEFAULT", "Foo.Bar-baz"),
-        ("DTLINE", "Delivered-To: joe-list-Foo.Bar-baz@example.com\n"),
+        (
+            "DTLINE",
+            "Delivered-To: joe-list-Foo.Bar-baz@mx.a.Example.org\n",
+        ),
         ("EXT", "list-Foo.Bar-baz"),
         ("EXT2", "Foo.Bar-baz"),
         ("EXT3", "baz"),
         ("EXT4", ""),
         ("HOME", &l.home.display().to_string()),
-        ("HOST", "example.com"),
-        ("HOST2", "example"),
-        ("HOST3", "example"),
-        ("HOST4", "example"),
+        ("HOST", "mx.a.Example.org"),
+        ("HOST2", "mx.a.Example"),
+        ("HOST3", "mx.a"),
+        ("HOST4", "mx"),
         ("LOCAL", "joe-list-Foo.Bar-baz"),
         ("NEWSENDER", "a b@x.org"),
         ("PATH", &crate::common::path_env()),
         ("QMAILQUEUE", &l.t.join("rec").display().to_string()),
-        ("RECIPIENT", "joe-list-Foo.Bar-baz@example.com"),
+        ("RECIPIENT", "joe-list-Foo.Bar-baz@mx.a.Example.org"),
         ("RPLINE", "Return-Path: <\"a b\"@x.org>\n"),
         ("SENDER", "a b@x.org"),
         ("UFLINE", &uf),
@@ -298,7 +312,9 @@ fn program_gets_message_environment_and_home() {
 
 #[test]
 fn host_and_ext_parts_and_no_default() {
-    let l = L::new("ql-env2");
+    let mut l = L::new("ql-env2");
+    // an inherited DEFAULT does not leak to programs when no -default file was selected
+    l.env.push(("DEFAULT", "inherited"));
     l.qmail(".qmail-a-b-c-d-e", "|env -0 > envdump\n");
     l.go(&[], ["joe-a-b-c-d-e", "-", "a-b-c-d-e", "s@x", ""], MSG)
         .expect(0, "did 0+0+1\n", "");

@@ -67,23 +67,25 @@ fn run(argv: Vec<OsString>) -> Result<u8, Fail> {
         .parsing_style(getopts::ParsingStyle::StopAtFirstFree);
     let p = args::parse(&o, argv, USAGE)?;
     let last = |f: &str| p.opts.opt_positions(f).into_iter().max();
-    let doit = last("n") <= last("N") || last("n").is_none();
+    let doit = last("n") <= last("N");
     let a: Vec<Vec<u8>> = args::exactly(p.rest, 8, USAGE)?
         .into_iter()
         .map(OsString::into_vec)
         .collect();
-    if !a[1].starts_with(b"/") {
+    let [user, home, local, dash, ext, domain, sender, defaultdelivery]: [Vec<u8>; 8] =
+        a.try_into().map_err(|_| Fail::usage(USAGE))?;
+    if !home.starts_with(b"/") {
         return Err(Fail::usage(USAGE));
     }
     let d = Delivery {
-        user: a[0].clone(),
-        home: a[1].clone(),
-        local: a[2].clone(),
-        dash: a[3].clone(),
-        ext: a[4].clone(),
-        domain: a[5].clone(),
-        sender: a[6].clone(),
-        defaultdelivery: a[7].clone(),
+        user,
+        home,
+        local,
+        dash,
+        ext,
+        domain,
+        sender,
+        defaultdelivery,
     };
     sys::fs::umask(0o077);
     let _ = sys::sig::ignore(sys::sig::SIGPIPE);
@@ -145,22 +147,19 @@ fn run(argv: Vec<OsString>) -> Result<u8, Fail> {
     let env = dotqmail::environment(&d, &newsender, &ufline, control.default.as_deref());
     let mut out = Vec::new();
     let (mut files, mut forwards, mut programs) = (0, Vec::new(), 0);
-    for i in &plan {
-        match i {
-            Instr::Program(_) => programs += 1,
-            Instr::Forward(a) => forwards.push(a.clone()),
-            _ => files += 1,
-        }
-    }
     let Some(mut msg) = msg else {
         for i in &plan {
             out.extend_from_slice(&i.plan());
             out.push(b'\n');
+            match i {
+                Instr::Program(_) => programs += 1,
+                Instr::Forward(a) => forwards.push(a.clone()),
+                _ => files += 1,
+            }
         }
         out.extend_from_slice(format!("did {files}+{}+{programs}\n", forwards.len()).as_bytes());
         return say(&out);
     };
-    let (mut files, mut forwards, mut programs) = (0, Vec::new(), 0);
     for i in &plan {
         rewind(&mut msg)?;
         match i {
@@ -178,14 +177,14 @@ fn run(argv: Vec<OsString>) -> Result<u8, Fail> {
                 files += 1;
                 let head = [d.rpline(), d.dtline()].concat();
                 maildir::deliver(Path::new(OsStr::from_bytes(dir)), &head, &mut msg)
-                    .map_err(|e| maildir_fail(dir, &e))?;
+                    .map_err(|e| die(111, e.report(dir)))?;
             }
             Instr::Mbox(file) => {
                 files += 1;
                 let head = [ufline.clone(), d.rpline(), d.dtline()].concat();
                 let path = Path::new(OsStr::from_bytes(file));
                 mbox::deliver(path, &head, &mut msg, mbox::LOCK_SECS)
-                    .map_err(|e| mbox_fail(file, &e))?;
+                    .map_err(|e| die(111, e.report(file)))?;
             }
             Instr::Forward(a) => forwards.push(a.clone()),
         }
@@ -235,31 +234,6 @@ fn program(c: &[u8], msg: &File, env: &[(&str, Option<Vec<u8>>)]) -> Result<Afte
     let w =
         qlib::child::run(&mut cmd).map_err(|e| temp_err("Unable to run /bin/sh", &e, "4.3.0"))?;
     Ok(dotqmail::after(w))
-}
-
-fn maildir_fail(dir: &[u8], e: &maildir::Error) -> Fail {
-    let (what, code) = match e.step {
-        maildir::Step::Dir => ("Unable to chdir to maildir", "4.2.1"),
-        maildir::Step::Create => ("Unable to create a file in maildir", "4.3.0"),
-        maildir::Step::Read => return temp_err("Unable to read message", &e.err, "4.3.0"),
-        maildir::Step::Write => ("Unable to write to maildir", "4.3.0"),
-        maildir::Step::Link => ("Unable to link message into maildir", "4.3.0"),
-    };
-    temp_err(&format!("{what} {}", show(dir)), &e.err, code)
-}
-
-fn mbox_fail(file: &[u8], e: &mbox::Error) -> Fail {
-    match e {
-        mbox::Error::Open(err) => temp_err(&format!("Unable to open {}", show(file)), err, "4.2.1"),
-        mbox::Error::Locked => die(
-            111,
-            "File has been locked for 30 seconds straight. (#4.3.0)",
-        ),
-        mbox::Error::Read(err) => temp_err("Unable to read message", err, "4.3.0"),
-        mbox::Error::Write(err) => {
-            temp_err(&format!("Unable to write {}", show(file)), err, "4.3.0")
-        }
-    }
 }
 
 /// Sends one message to all forward recipients: Delivered-To on top, NEWSENDER as sender.

@@ -40,6 +40,23 @@ pub struct Error {
 }
 
 impl Error {
+    /// qmail-local's report text for a delivery to `dir`, ending in `(#x.y.z)`.
+    pub fn report(&self, dir: &[u8]) -> String {
+        let dir = String::from_utf8_lossy(dir);
+        let what = match self.step {
+            Step::Dir => format!("Unable to chdir to maildir {dir}"),
+            Step::Create => format!("Unable to create a file in maildir {dir}"),
+            Step::Read => "Unable to read message".to_string(),
+            Step::Write => format!("Unable to write to maildir {dir}"),
+            Step::Link => format!("Unable to link message into maildir {dir}"),
+        };
+        let code = if self.step == Step::Dir {
+            "4.2.1"
+        } else {
+            "4.3.0"
+        };
+        format!("{what}: {}. (#{code})", crate::errtext::text(&self.err))
+    }
     fn at(step: Step) -> impl FnOnce(io::Error) -> Error {
         move |err| Error { step, err }
     }
@@ -213,6 +230,10 @@ mod tests {
         fs::remove_dir(d.join("new")).unwrap();
         let e = deliver(&d, b"", &mut &b"x"[..]).unwrap_err();
         assert_eq!(e.step, Step::Link);
+        assert_eq!(
+            e.report(b"./M/"),
+            "Unable to link message into maildir ./M/: file does not exist. (#4.3.0)"
+        );
         assert_eq!(fs::read_dir(d.join("tmp")).unwrap().count(), 0);
         struct Bad;
         impl Read for Bad {

@@ -27,6 +27,22 @@ pub enum Error {
     Write(io::Error),
 }
 
+impl Error {
+    /// qmail-local's report text for a delivery to `file`, ending in `(#x.y.z)`.
+    pub fn report(&self, file: &[u8]) -> String {
+        let file = String::from_utf8_lossy(file);
+        let (what, e, code) = match self {
+            Error::Locked => {
+                return "File has been locked for 30 seconds straight. (#4.3.0)".to_string()
+            }
+            Error::Open(e) => (format!("Unable to open {file}"), e, "4.2.1"),
+            Error::Read(e) => ("Unable to read message".to_string(), e, "4.3.0"),
+            Error::Write(e) => (format!("Unable to write {file}"), e, "4.3.0"),
+        };
+        format!("{what}: {}. (#{code})", crate::errtext::text(e))
+    }
+}
+
 /// `From <sender> <date>\n`: an empty sender is `MAILER-DAEMON`; space, tab and newline in
 /// it become `-`; the date is GMT with a zero-padded day (see [`crate::date::mbox`]).
 pub fn from_line(sender: &[u8], secs: i64) -> Vec<u8> {
@@ -294,10 +310,12 @@ mod tests {
         std::fs::write(&p, b"old\n").unwrap();
         let holder = File::open(&p).unwrap();
         holder.lock().unwrap();
-        assert!(matches!(
-            deliver(&p, b"H\n", &mut &b"m\n"[..], 0),
-            Err(Error::Locked)
-        ));
+        let e = deliver(&p, b"H\n", &mut &b"m\n"[..], 0).unwrap_err();
+        assert!(matches!(e, Error::Locked));
+        assert_eq!(
+            e.report(b"x"),
+            "File has been locked for 30 seconds straight. (#4.3.0)"
+        );
         drop(holder);
         deliver(&p, b"H\n", &mut &b"m\n"[..], 0).unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"old\nH\nm\n\n");
