@@ -7,7 +7,9 @@
 //! Not tested here: running as another user (qmail-lspawn's job; tests run as one account);
 //! the 30 s mbox lock timeout (unit test in qlib::mbox with a zero bound, no timing here);
 //! fsync durability (cannot be observed without a crash); temporary errno classes of
-//! open/stat (cannot be provoked unprivileged); a real qmail-queue.
+//! open/stat (cannot be provoked unprivileged); a real qmail-queue; the EEXIST retry of
+//! Maildir names (qlib::maildir unit-tests that names are unique instead); an mbox write
+//! error and the cut back (needs a full disk; qlib::mbox unit-tests it with a read error).
 
 use crate::common::{run, Out, TmpDir};
 use std::fs;
@@ -99,6 +101,8 @@ impl L {
         }
         c.raw()
             .stdin(Stdio::from(fs::File::open(&m).expect("open message")));
+        // forwards run the queue program with the compiled-in home as working directory
+        let _home = crate::common::home_lock();
         c.go()
     }
 }
