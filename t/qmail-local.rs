@@ -30,21 +30,31 @@ fn chmod(p: &std::path::Path, mode: u32) {
     fs::set_permissions(p, fs::Permissions::from_mode(mode)).expect("chmod");
 }
 
+/// The stand-in for qmail-queue: message → `$QL_DIR/qmsg`, envelope → `$QL_DIR/qenv`, then
+/// exit `$QL_EXIT` (0 if unset). Written once per test process: executing a file that was
+/// just written races with other threads' fork+exec (ETXTBSY).
+fn recorder() -> PathBuf {
+    static REC: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    REC.get_or_init(|| {
+        let base = std::env::var_os("T_TMP")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        let p = base.join(format!("qmail-local-rec.{}", std::process::id()));
+        let script = "#!/bin/sh\ncat > \"$QL_DIR/qmsg\" && cat <&1 > \"$QL_DIR/qenv\" \
+            && exit ${QL_EXIT:-0}\nexit 54\n";
+        fs::write(&p, script).expect("write recorder");
+        chmod(&p, 0o755);
+        p
+    })
+    .clone()
+}
+
 impl L {
     fn new(tag: &str) -> L {
         let t = TmpDir::new(tag);
         let home = t.join("home");
         fs::create_dir(&home).expect("mkdir home");
         chmod(&home, 0o755);
-        let rec = t.write(
-            "rec",
-            format!(
-                "#!/bin/sh\ncat > '{0}/qmsg' && cat <&1 > '{0}/qenv'\n",
-                t.0.display()
-            )
-            .as_bytes(),
-        );
-        chmod(&rec, 0o755);
         L {
             t,
             home,
@@ -95,7 +105,8 @@ impl L {
             .args([os(&local), os(&dash), os(&ext)])
             .arg(&self.domain)
             .args([os(&sender), os(&dd)])
-            .env("QMAILQUEUE", self.t.join("rec"));
+            .env("QMAILQUEUE", recorder())
+            .env("QL_DIR", &self.t.0);
         for (k, v) in &self.env {
             c = c.env(k, v);
         }
@@ -300,7 +311,8 @@ fn program_gets_message_environment_and_home() {
         ("LOCAL", "joe-list-Foo.Bar-baz"),
         ("NEWSENDER", "a b@x.org"),
         ("PATH", &crate::common::path_env()),
-        ("QMAILQUEUE", &l.t.join("rec").display().to_string()),
+        ("QMAILQUEUE", &recorder().display().to_string()),
+        ("QL_DIR", &l.t.0.display().to_string()),
         ("RECIPIENT", "joe-list-Foo.Bar-baz@mx.a.Example.org"),
         ("RPLINE", "Return-Path: <\"a b\"@x.org>\n"),
         ("SENDER", "a b@x.org"),
@@ -353,15 +365,15 @@ fn forwards_go_in_one_message_with_delivered_to_on_top() {
 
 #[test]
 fn queue_refusal_is_reported() {
-    let l = L::new("ql-qq");
+    let mut l = L::new("ql-qq");
     l.qmail(".qmail", "&a@x.org\n");
-    l.put("../rec", "#!/bin/sh\ncat >/dev/null; exit 31\n", 0o755);
+    l.env.push(("QL_EXIT", "31"));
     l.go(&[], ["joe", "", "", "s@x", ""], MSG).expect(
         100,
         "",
         "Unable to forward message: mail server permanently rejected message (#5.3.0)\n",
     );
-    l.put("../rec", "#!/bin/sh\ncat >/dev/null; exit 53\n", 0o755);
+    l.env[0] = ("QL_EXIT", "53");
     l.go(&[], ["joe", "", "", "s@x", ""], MSG).expect(
         111,
         "",
