@@ -18,3 +18,5 @@ mod qmail_getpw;
 mod qmail_newu;
 #[path = "qmail-pw2u.rs"]
 mod qmail_pw2u;
+#[path = "qmail-local.rs"]
+mod qmail_local;

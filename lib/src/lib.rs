@@ -35,3 +35,6 @@ pub use durable::{fsync_dir, fsync_dir_of};
 pub mod getpw;
 pub mod pw2u;
 pub mod users;
+pub mod dotqmail;
+pub mod maildir;
+pub mod mbox;
