@@ -6,3 +6,7 @@ mod common;
 mod maildirmake;
 #[path = "manifest.rs"]
 mod manifest;
+#[path = "qmail-inject.rs"]
+mod qmail_inject;
+#[path = "sendmail.rs"]
+mod sendmail;

@@ -31,3 +31,7 @@ pub mod scan;
 pub mod tai64n;
 
 pub use durable::{fsync_dir, fsync_dir_of};
+pub mod addrlist;
+pub mod getopt;
+pub mod header;
+pub mod inject;
