@@ -715,6 +715,12 @@ fn huge_header_lines() {
         .stdin(format!("Subject: {}\n", "y".repeat(2 << 20)))
         .go();
     o.expect(100, "", "qmail-inject: fatal: header too long\n");
+    let many = format!("X: {}\n", "w".repeat(900_000)).repeat(5);
+    inject()
+        .arg("-n")
+        .stdin(many)
+        .go()
+        .expect(100, "", "qmail-inject: fatal: header too long\n");
     let folded = format!("Subject: s\n{}", " continued\n".repeat(200_000));
     inject()
         .arg("-n")

@@ -35,7 +35,7 @@ const USAGE: &str = "qmail-inject [ -nNaAhH ] [ -f sender ] [ recip ... ]";
 /// A single header field (continuation lines included) may not be longer.
 const MAX_FIELD: usize = 1 << 20;
 /// Nor may the whole header.
-const MAX_HEADER: usize = 16 << 20;
+const MAX_HEADER: usize = 4 << 20;
 
 fn main() -> ExitCode {
     prog::main("qmail-inject", run)

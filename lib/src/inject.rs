@@ -201,6 +201,52 @@ impl Rewrite {
     }
 }
 
+/// A list of envelope addresses kept in one buffer: a header may name millions.
+#[derive(Clone, Debug, Default)]
+pub struct Addrs {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Addrs {
+    /// Appends an address.
+    pub fn push(&mut self, a: &[u8]) {
+        self.bytes.extend_from_slice(a);
+        self.ends.push(self.bytes.len());
+    }
+    /// Appends all of `other`.
+    pub fn append(&mut self, other: &Addrs) {
+        for a in other.iter() {
+            self.push(a);
+        }
+    }
+    /// The addresses in order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> + '_ {
+        (0..self.ends.len()).map(move |i| {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] };
+            &self.bytes[start..self.ends[i]]
+        })
+    }
+    /// Number of addresses.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+/// An address as the envelope gets it: unquoted, and (as in the original, which handled
+/// it as a C string) cut at the first NUL.
+fn envelope_address(a: &[Token]) -> Vec<u8> {
+    let mut v = addrlist::unquote(a);
+    if let Some(nul) = memchr::memchr(0, &v) {
+        v.truncate(nul);
+    }
+    v
+}
+
 /// Where a field's addresses go.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -227,10 +273,10 @@ pub struct Inject {
     cfg: Config,
     rw: Rewrite,
     sender: Option<Vec<u8>>,
-    args: Vec<Vec<u8>>,
-    header: Vec<Vec<u8>>,
-    resent: Vec<Vec<u8>>,
-    tocc: Vec<Vec<u8>>,
+    args: Addrs,
+    header: Addrs,
+    resent: Addrs,
+    tocc: Addrs,
     seen: HashSet<Field>,
     saved: Vec<u8>,
 }
@@ -243,10 +289,10 @@ impl Inject {
             cfg,
             rw,
             sender: None,
-            args: Vec::new(),
-            header: Vec::new(),
-            resent: Vec::new(),
-            tocc: Vec::new(),
+            args: Addrs::default(),
+            header: Addrs::default(),
+            resent: Addrs::default(),
+            tocc: Addrs::default(),
             seen: HashSet::new(),
             saved: Vec::new(),
         })
@@ -265,7 +311,7 @@ impl Inject {
     /// A recipient argument.
     pub fn recipient(&mut self, s: &[u8]) -> Result<(), Error> {
         let r = self.rw.bare(s).ok_or_else(|| Error::Address(s.to_vec()))?;
-        self.args.push(r);
+        self.args.push(&r);
         Ok(())
     }
 
@@ -299,12 +345,12 @@ impl Inject {
             _ => None,
         };
         if let Some(role) = role {
-            let mut found = Vec::new();
+            let mut found = Addrs::default();
             let rw = &self.rw;
             let done = addrlist::parse(&f).and_then(|t| {
                 addrlist::addrlist(t, 2, |a| {
                     rw.address(a);
-                    found.push(addrlist::unquote(a));
+                    found.push(&envelope_address(a));
                 })
             });
             match done {
@@ -323,17 +369,20 @@ impl Inject {
         Ok(())
     }
 
-    fn take(&mut self, role: Role, found: Vec<Vec<u8>>) {
+    fn take(&mut self, role: Role, found: Addrs) {
         match role {
             Role::ToCc => {
-                self.tocc.extend(found.iter().cloned());
-                self.header.extend(found);
+                if self.cfg.mft.is_some() {
+                    self.tocc.append(&found);
+                }
+                self.header.append(&found);
             }
-            Role::Header => self.header.extend(found),
-            Role::Resent => self.resent.extend(found),
+            Role::Header => self.header.append(&found),
+            Role::Resent => self.resent.append(&found),
             Role::ReturnPath => {
                 if self.sender.is_none() {
-                    if let Some(mut s) = found.into_iter().next() {
+                    if let Some(s) = found.iter().next() {
+                        let mut s = s.to_vec();
                         if self.cfg.flags.verp_recipient {
                             s.extend_from_slice(b"-@[]");
                         }
@@ -457,7 +506,7 @@ impl Inject {
         }
         let mut first = None;
         self.generated(t, |a| {
-            first.get_or_insert_with(|| addrlist::unquote(a));
+            first.get_or_insert_with(|| envelope_address(a));
         })?;
         let mut s = first.unwrap_or_default();
         if cfg.flags.verp_recipient {
@@ -527,11 +576,13 @@ impl Inject {
     /// The envelope recipients: the arguments, then (if `from_header`) the header's.
     pub fn recipients(&self, from_header: bool) -> impl Iterator<Item = &[u8]> {
         let hdr = match (from_header, self.resent()) {
-            (false, _) => &[][..],
-            (true, true) => &self.resent[..],
-            (true, false) => &self.header[..],
+            (false, _) => None,
+            (true, true) => Some(&self.resent),
+            (true, false) => Some(&self.header),
         };
-        self.args.iter().chain(hdr).map(Vec::as_slice)
+        self.args
+            .iter()
+            .chain(hdr.into_iter().flat_map(Addrs::iter))
     }
 }
 
@@ -666,6 +717,24 @@ mod tests {
         );
         assert!(m.recipient(b"a@]").is_err());
         assert!(m.field(b"not a field\n".to_vec()).is_err());
+    }
+
+    #[test]
+    fn address_lists_and_nul() {
+        let mut a = Addrs::default();
+        assert!(a.is_empty());
+        for x in [&b"a@b"[..], b"", b"c"] {
+            a.push(x);
+        }
+        let v: Vec<&[u8]> = a.iter().rev().collect();
+        assert_eq!((a.len(), v), (3, vec![&b"c"[..], b"", b"a@b"]));
+        let mut m = Inject::new(cfg()).unwrap();
+        m.field(b"To: \"a\0b\"@x.org\n".to_vec()).unwrap();
+        m.field(b"Return-Path: <r\0s@x.org>\n".to_vec()).unwrap();
+        let out = m.finish(false).unwrap();
+        assert!(out.ends_with(b"To: \"a\0b\"@x.org\n"));
+        let r: Vec<&[u8]> = m.recipients(true).collect();
+        assert_eq!((r, m.sender()), (vec![&b"a"[..]], &b"r"[..]));
     }
 
     #[test]
