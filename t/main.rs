@@ -20,3 +20,7 @@ mod qmail_newu;
 mod qmail_pw2u;
 #[path = "qmail-local.rs"]
 mod qmail_local;
+#[path = "qmail-inject.rs"]
+mod qmail_inject;
+#[path = "sendmail.rs"]
+mod sendmail;

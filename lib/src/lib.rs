@@ -38,3 +38,7 @@ pub mod users;
 pub mod dotqmail;
 pub mod maildir;
 pub mod mbox;
+pub mod addrlist;
+pub mod getopt;
+pub mod header;
+pub mod inject;
