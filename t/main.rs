@@ -8,19 +8,19 @@ mod cdb;
 mod maildirmake;
 #[path = "manifest.rs"]
 mod manifest;
-#[path = "qmail-queue.rs"]
-mod qmail_queue;
-#[path = "qmail-rspawn.rs"]
-mod qmail_rspawn;
 #[path = "qmail-getpw.rs"]
 mod qmail_getpw;
+#[path = "qmail-inject.rs"]
+mod qmail_inject;
+#[path = "qmail-local.rs"]
+mod qmail_local;
 #[path = "qmail-newu.rs"]
 mod qmail_newu;
 #[path = "qmail-pw2u.rs"]
 mod qmail_pw2u;
-#[path = "qmail-local.rs"]
-mod qmail_local;
-#[path = "qmail-inject.rs"]
-mod qmail_inject;
+#[path = "qmail-queue.rs"]
+mod qmail_queue;
+#[path = "qmail-rspawn.rs"]
+mod qmail_rspawn;
 #[path = "sendmail.rs"]
 mod sendmail;

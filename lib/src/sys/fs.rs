@@ -35,7 +35,3 @@ pub fn hostname() -> io::Result<Vec<u8>> {
     let n = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
     Ok(buf[..n].to_vec())
 }
-
-/// `O_NONBLOCK`, for `OpenOptionsExt::custom_flags`: opening a FIFO or device that a user
-/// named in a `.qmail` file must not block.
-pub const O_NONBLOCK: i32 = libc::O_NONBLOCK;
