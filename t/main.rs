@@ -14,6 +14,8 @@ mod qmail_getpw;
 mod qmail_inject;
 #[path = "qmail-local.rs"]
 mod qmail_local;
+#[path = "qmail-lspawn.rs"]
+mod qmail_lspawn;
 #[path = "qmail-newu.rs"]
 mod qmail_newu;
 #[path = "qmail-pw2u.rs"]
