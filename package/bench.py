@@ -495,7 +495,7 @@ def main():
     systems = {"rqmail": Rqmail(pw), "postfix": Postfix(pw)}
     res = {name: {} for name in systems}
     say(f"N={N} per throughput run, LAT={LAT}, HOLD={HOLD}, sizes {SIZES} bytes, injectors {PAR}; "
-        f"{os.cpu_count()} CPUs, {os.uname().release}")
+        f"{os.cpu_count()} CPUs, {os.uname().release}, load average {os.getloadavg()[0]:.2f}")
     say("injectors run as root for both systems (Postfix's sendmail honours -C for a private "
         "configuration only for root), environment PATH only")
     try:
@@ -519,6 +519,7 @@ def main():
         left = leftovers()
         if left:
             say(f"warning: processes left behind: {left}")
+    say(f"load average now {os.getloadavg()[0]:.2f} (other work on the machine skews the figures)")
     rows = list(dict.fromkeys(k for name in SYSTEMS for k in res[name]))
     w = max(len(r) for r in rows) + 2
     print()
