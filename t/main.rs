@@ -6,5 +6,9 @@ mod common;
 mod maildirmake;
 #[path = "manifest.rs"]
 mod manifest;
+#[path = "qmail-clean.rs"]
+mod qmail_clean;
 #[path = "qmail-queue.rs"]
 mod qmail_queue;
+#[path = "qmail-send.rs"]
+mod qmail_send;

@@ -31,3 +31,4 @@ pub mod scan;
 pub mod tai64n;
 
 pub use durable::{fsync_dir, fsync_dir_of};
+pub mod send;
