@@ -26,3 +26,9 @@ mod qmail_queue;
 mod qmail_rspawn;
 #[path = "sendmail.rs"]
 mod sendmail;
+#[path = "qmail-clean.rs"]
+mod qmail_clean;
+#[path = "qmail-queue.rs"]
+mod qmail_queue;
+#[path = "qmail-send.rs"]
+mod qmail_send;

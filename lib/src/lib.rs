@@ -42,3 +42,4 @@ pub mod maildir;
 pub mod mbox;
 pub mod pw2u;
 pub mod users;
+pub mod send;
