@@ -8,6 +8,8 @@ mod cdb;
 mod maildirmake;
 #[path = "manifest.rs"]
 mod manifest;
+#[path = "qmail-clean.rs"]
+mod qmail_clean;
 #[path = "qmail-getpw.rs"]
 mod qmail_getpw;
 #[path = "qmail-inject.rs"]
@@ -24,11 +26,9 @@ mod qmail_pw2u;
 mod qmail_queue;
 #[path = "qmail-rspawn.rs"]
 mod qmail_rspawn;
-#[path = "sendmail.rs"]
-mod sendmail;
-#[path = "qmail-clean.rs"]
-mod qmail_clean;
-#[path = "qmail-queue.rs"]
-mod qmail_queue;
 #[path = "qmail-send.rs"]
 mod qmail_send;
+#[path = "qmail-start.rs"]
+mod qmail_start;
+#[path = "sendmail.rs"]
+mod sendmail;

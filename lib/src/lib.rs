@@ -41,5 +41,5 @@ pub mod inject;
 pub mod maildir;
 pub mod mbox;
 pub mod pw2u;
-pub mod users;
 pub mod send;
+pub mod users;

@@ -307,3 +307,123 @@ pub fn install_tree(home: &Path) {
         }
     }
 }
+
+/// A running private qmail: qmail-start (become qmail-send) and its daemons, on the
+/// compiled-in home, logging to `log`. Hold `home_lock()` while it exists.
+pub struct Instance {
+    /// qmail-send's process (qmail-start became it)
+    pub send: Option<Child>,
+    /// qmail-send's activity log
+    pub log: PathBuf,
+}
+
+impl Instance {
+    /// A fresh tree with `me` = test.example (local), then qmail-start with default delivery `dd`.
+    pub fn fresh(dd: &str) -> Instance {
+        install_tree(&home());
+        let c = home().join("control");
+        std::fs::write(c.join("me"), "test.example\n").expect("me");
+        std::fs::write(c.join("locals"), "test.example\nlocalhost\n").expect("locals");
+        Instance::start(dd)
+    }
+
+    /// Starts qmail-start on the existing tree.
+    pub fn start(dd: &str) -> Instance {
+        let log = home().join("send.log");
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("log");
+        let send = Command::new(bin("qmail-start"))
+            .arg(dd)
+            .env_clear()
+            .env("PATH", path_env())
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("qmail-start");
+        let i = Instance {
+            send: Some(send),
+            log,
+        };
+        assert!(
+            wait_for(10, || i.log_text().contains("status: local 0/")),
+            "qmail-send did not start: {}",
+            i.log_text()
+        );
+        i
+    }
+
+    /// The log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM, and wait for qmail-send to exit; returns its exit code.
+    pub fn stop(&mut self) -> Option<i32> {
+        let mut c = self.send.take()?;
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(c.id().to_string())
+            .status();
+        let end = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < end {
+            if let Ok(Some(s)) = c.try_wait() {
+                return s.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+        None
+    }
+
+    /// SIGKILL qmail-send (its daemons exit when their input ends).
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.send.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// users/assign lines mapping each `name` (and `name-ext`) to the test user with home
+/// `dir/name` (created, with a Maildir), compiled with qmail-newu. Returns the homes.
+pub fn assign_users(dir: &Path, names: &[&str]) -> Vec<PathBuf> {
+    let (user, uid, gid) = whoami();
+    let mut text = String::new();
+    let mut homes = Vec::new();
+    for n in names {
+        let h = dir.join(n);
+        std::fs::create_dir_all(&h).expect("home");
+        let o = run("maildirmake").arg(h.join("Maildir")).go();
+        assert_eq!(o.code, 0, "{}", o.stderr());
+        text.push_str(&format!(
+            "={n}:{user}:{uid}:{gid}:{}:::\n+{n}-:{user}:{uid}:{gid}:{}:-::\n",
+            h.display(),
+            h.display()
+        ));
+        homes.push(h);
+    }
+    text.push_str(".\n");
+    std::fs::write(home().join("users/assign"), text).expect("assign");
+    let o = run("qmail-newu").go();
+    assert_eq!(o.code, 0, "{}", o.stderr());
+    homes
+}
+
+/// Files in `maildir/new`, read, in name order.
+pub fn maildir_messages(maildir: &Path) -> Vec<Vec<u8>> {
+    ls(maildir.join("new"))
+        .iter()
+        .map(|f| std::fs::read(maildir.join("new").join(f)).unwrap_or_default())
+        .collect()
+}
