@@ -4,6 +4,8 @@ mod common;
 
 #[path = "cdb.rs"]
 mod cdb;
+#[path = "chain-crash.rs"]
+mod chain_crash;
 #[path = "maildirmake.rs"]
 mod maildirmake;
 #[path = "manifest.rs"]
