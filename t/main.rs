@@ -6,6 +6,8 @@ mod common;
 mod cdb;
 #[path = "chain-crash.rs"]
 mod chain_crash;
+#[path = "install.rs"]
+mod install;
 #[path = "maildirmake.rs"]
 mod maildirmake;
 #[path = "manifest.rs"]

@@ -1,0 +1,244 @@
+//! The real install, as root: package/users, package/upgrade, package/config and package/run
+//! on a throwaway home with the real qmail accounts; every daemon under its own uid; a message
+//! lands in a user's Maildir owned by that user; qmail-queue (setuid qmailq) cannot be
+//! redirected; a full queue disk refuses new mail and keeps what it accepted.
+//! These need root and the build package/test makes for them (T_ROOT_HOME, T_ROOT_CMD).
+//! Not tested here: /var/qmail itself (never touched by tests); supervision by svscan is in
+//! t/supervise.rs.
+
+use crate::common::{ls, wait_for};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const NOBODY: u32 = 65534;
+
+fn root_home() -> PathBuf {
+    PathBuf::from(
+        std::env::var_os("T_ROOT_HOME").expect("T_ROOT_HOME: run through package/test as root"),
+    )
+}
+
+fn sh(script: &str, args: &[&str], envs: &[(&str, &str)]) {
+    let mut c = Command::new(format!("package/{script}"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .stdout(Stdio::null());
+    c.env(
+        "RQMAIL_COMMAND",
+        std::env::var_os("T_ROOT_CMD").expect("T_ROOT_CMD"),
+    );
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    let o = c.output().expect("run package script");
+    assert!(
+        o.status.success(),
+        "package/{script}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Runs `prog args` as nobody with a clean environment plus `envs`; returns the exit code.
+fn as_nobody(prog: &Path, args: &[&str], envs: &[(&str, &str)], stdin: &[u8]) -> i32 {
+    use std::io::Write;
+    let mut c = Command::new("setpriv");
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(prog)
+        .args(args);
+    c.env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .stdin(Stdio::piped());
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    let mut ch = c.spawn().expect("setpriv");
+    ch.stdin.take().unwrap().write_all(stdin).unwrap();
+    ch.wait().unwrap().code().unwrap_or(-1)
+}
+
+fn uid_of(pid: u32) -> u32 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|u| u.parse().ok())
+        .unwrap_or(u32::MAX)
+}
+
+fn children(pid: u32) -> Vec<(String, u32)> {
+    ls("/proc")
+        .iter()
+        .filter_map(|p| p.parse::<u32>().ok())
+        .filter_map(|p| {
+            let st = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+            let (comm, rest) = st.split_once(") ")?;
+            let ppid: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
+            let name = comm.split_once('(')?.1.to_string();
+            (ppid == pid).then(|| (name, uid_of(p)))
+        })
+        .collect()
+}
+
+fn account(name: &str) -> u32 {
+    qlib::sys::id::getpwnam(name.as_bytes())
+        .unwrap()
+        .unwrap_or_else(|| panic!("no account {name}"))
+        .uid
+}
+
+/// Installs, configures and starts; returns (home, user home, qmail-send pid).
+fn install(tag: &str) -> (PathBuf, PathBuf, u32) {
+    let home = root_home();
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
+    let h = home.display().to_string();
+    sh("users", &[&h], &[]);
+    sh("upgrade", &[&h], &[]);
+    sh("config", &[&h, "rqmail-test.example"], &[]);
+    let user = home.parent().unwrap().join(format!("rqmail-user.{tag}"));
+    let _ = std::fs::remove_dir_all(&user);
+    std::fs::create_dir(&user).unwrap();
+    std::os::unix::fs::chown(&user, Some(NOBODY), Some(NOBODY)).unwrap();
+    assert_eq!(
+        as_nobody(
+            &home.join("bin/maildirmake"),
+            &[&format!("{}/Maildir", user.display())],
+            &[],
+            b""
+        ),
+        0
+    );
+    std::fs::write(
+        home.join("users/assign"),
+        format!("=tuser:nobody:{NOBODY}:{NOBODY}:{}:::\n.\n", user.display()),
+    )
+    .unwrap();
+    let o = Command::new(home.join("bin/qmail-newu")).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    sh("run", &[&h], &[("SCANDIR", "none")]);
+    let pid: u32 = std::fs::read_to_string(home.join("log/qmail-send.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        wait_for(10, || children(pid).len() == 3),
+        "daemons: {:?}",
+        children(pid)
+    );
+    (home, user, pid)
+}
+
+fn stop(home: &Path, user: &Path, pid: u32) {
+    let _ = qlib::sys::sig::kill(pid as i32, qlib::sys::sig::SIGTERM);
+    assert!(
+        wait_for(30, || !Path::new(&format!("/proc/{pid}")).exists()),
+        "qmail-send did not stop"
+    );
+    let _ = std::fs::remove_dir_all(user);
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[test]
+#[ignore = "needs root"]
+fn real_install_delivers_as_the_user_with_daemons_under_their_own_uids() {
+    let (home, user, pid) = install("1");
+    assert_eq!(uid_of(pid), account("qmails"), "qmail-send runs as qmails");
+    let mut kids = children(pid);
+    kids.sort();
+    let want = vec![
+        ("qmail-clean".to_string(), account("qmailq")),
+        ("qmail-lspawn".into(), 0),
+        ("qmail-rspawn".into(), account("qmailr")),
+    ];
+    assert_eq!(kids, want);
+    let q = std::fs::metadata(home.join("bin/qmail-queue")).unwrap();
+    assert_eq!((q.uid(), q.mode() & 0o7777), (account("qmailq"), 0o4711));
+    for f in ls(home.join("bin")) {
+        let m = std::fs::metadata(home.join("bin").join(&f)).unwrap();
+        assert!(
+            m.mode() & 0o4000 == 0 || (f == "qmail-queue" && m.uid() != 0),
+            "{f} is setuid root"
+        );
+    }
+
+    assert_eq!(
+        as_nobody(
+            &home.join("bin/sendmail"),
+            &["tuser"],
+            &[("USER", "nobody")],
+            b"Subject: hi\n\nhello\n"
+        ),
+        0
+    );
+    let new = user.join("Maildir/new");
+    assert!(
+        wait_for(20, || ls(&new).len() == 1),
+        "log:\n{}",
+        std::fs::read_to_string(home.join("log/qmail-send")).unwrap_or_default()
+    );
+    let f = new.join(&ls(&new)[0]);
+    assert_eq!(
+        std::fs::metadata(&f).unwrap().uid(),
+        NOBODY,
+        "the message belongs to the user"
+    );
+    let m = std::fs::read_to_string(&f).unwrap();
+    assert!(m.starts_with("Return-Path: <nobody@rqmail-test.example>\nDelivered-To: tuser@rqmail-test.example\nReceived: (qmail "), "{m}");
+    assert!(
+        m.contains(" invoked by uid 65534); ") && m.ends_with("\n\nhello\n"),
+        "{m}"
+    );
+    stop(&home, &user, pid);
+}
+
+#[test]
+#[ignore = "needs root"]
+fn qmail_queue_cannot_be_redirected() {
+    let (home, user, pid) = install("2");
+    let evil = home.parent().unwrap().join("rqmail-evil");
+    let _ = std::fs::remove_dir_all(&evil);
+    std::fs::create_dir_all(evil.join("queue/todo")).unwrap();
+    let e = evil.display().to_string();
+    let envs = [
+        ("QMAILHOME", e.as_str()),
+        ("QUEUEDIR", e.as_str()),
+        ("HOME", e.as_str()),
+    ];
+    let t = home.parent().unwrap().join("rqmail-qq-input");
+    std::fs::write(
+        &t,
+        b"Ftuser@rqmail-test.example\0Ttuser@rqmail-test.example\0\0",
+    )
+    .unwrap();
+    let env_fd = std::fs::File::open(&t).unwrap();
+    let mut c = Command::new("setpriv");
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(home.join("bin/qmail-queue"))
+        .args([&e, "-q", &e]);
+    c.env_clear()
+        .envs(envs)
+        .stdin(Stdio::piped())
+        .stdout(env_fd);
+    let mut ch = c.spawn().unwrap();
+    use std::io::Write;
+    ch.stdin
+        .take()
+        .unwrap()
+        .write_all(b"Subject: redirected?\n\nno\n")
+        .unwrap();
+    assert_eq!(ch.wait().unwrap().code(), Some(0));
+    assert_eq!(
+        ls(evil.join("queue/todo")),
+        Vec::<String>::new(),
+        "nothing went to the other queue"
+    );
+    let new = user.join("Maildir/new");
+    assert!(wait_for(20, || ls(&new).len() == 1));
+    let m = std::fs::read_to_string(new.join(&ls(&new)[0])).unwrap();
+    assert!(m.contains("Subject: redirected?"), "{m}");
+    let _ = std::fs::remove_dir_all(&evil);
+    let _ = std::fs::remove_file(&t);
+    stop(&home, &user, pid);
+}
