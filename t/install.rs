@@ -87,8 +87,13 @@ fn account(name: &str) -> u32 {
         .uid
 }
 
-/// Installs, configures and starts; returns (home, user home, qmail-send pid).
+/// Installs, configures and starts; returns (home, user home, qmail-send pid). `before_run`
+/// may change the tree first (it gets the home).
 fn install(tag: &str) -> (PathBuf, PathBuf, u32) {
+    install_with(tag, |_| {})
+}
+
+fn install_with(tag: &str, before_run: impl FnOnce(&Path)) -> (PathBuf, PathBuf, u32) {
     let home = root_home();
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home).unwrap();
@@ -116,6 +121,7 @@ fn install(tag: &str) -> (PathBuf, PathBuf, u32) {
     .unwrap();
     let o = Command::new(home.join("bin/qmail-newu")).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    before_run(&home);
     sh("run", &[&h], &[("SCANDIR", "none")]);
     let pid: u32 = std::fs::read_to_string(home.join("log/qmail-send.pid"))
         .unwrap()
@@ -240,5 +246,166 @@ fn qmail_queue_cannot_be_redirected() {
     assert!(m.contains("Subject: redirected?"), "{m}");
     let _ = std::fs::remove_dir_all(&evil);
     let _ = std::fs::remove_file(&t);
+    stop(&home, &user, pid);
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_full_queue_disk_refuses_new_mail_and_keeps_what_it_accepted() {
+    let (home, user, pid) = install_with("3", |home| {
+        // Deliveries on hold, so that the queue fills; the queue on a 1 MB filesystem.
+        std::fs::write(home.join("control/concurrencylocal"), "0\n").unwrap();
+        let q = home.join("queue");
+        std::fs::rename(&q, home.join("queue.disk")).unwrap();
+        std::fs::create_dir(&q).unwrap();
+        assert!(Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+            .arg(&q)
+            .status()
+            .unwrap()
+            .success());
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg("cp -a queue.disk/. queue/ && rm -rf queue.disk")
+            .current_dir(home)
+            .status()
+            .unwrap();
+        assert!(o.success());
+    });
+    let body = |n: usize| format!("Subject: fill {n}\n\n{}\nEND {n}\n", "x".repeat(100 * 1024));
+    let mut accepted = Vec::new();
+    let mut refused = 0;
+    for n in 0..30 {
+        match as_nobody(
+            &home.join("bin/sendmail"),
+            &["tuser"],
+            &[("USER", "nobody")],
+            body(n).as_bytes(),
+        ) {
+            0 => accepted.push(n),
+            111 => refused += 1,
+            c => panic!("sendmail exit {c}"),
+        }
+    }
+    assert!(
+        refused > 0 && accepted.len() >= 3,
+        "{} accepted, {refused} refused",
+        accepted.len()
+    );
+    for d in ["pid", "intd"] {
+        assert_eq!(
+            ls(home.join("queue").join(d)),
+            Vec::<String>::new(),
+            "{d}/ has leftovers"
+        );
+    }
+    let mess: usize = ls(home.join("queue/mess"))
+        .iter()
+        .map(|s| ls(home.join("queue/mess").join(s)).len())
+        .sum();
+    assert_eq!(
+        mess,
+        accepted.len(),
+        "a refused message left its body behind"
+    );
+
+    // Deliveries on again: everything accepted arrives intact.
+    std::fs::write(home.join("control/concurrencylocal"), "10\n").unwrap();
+    sh(
+        "run",
+        &[&home.display().to_string()],
+        &[("SCANDIR", "none")],
+    );
+    let pid2: u32 = std::fs::read_to_string(home.join("log/qmail-send.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(!Path::new(&format!("/proc/{pid}")).exists());
+    let new = user.join("Maildir/new");
+    assert!(
+        wait_for(30, || ls(&new).len() == accepted.len()),
+        "delivered {} of {}",
+        ls(&new).len(),
+        accepted.len()
+    );
+    for f in ls(&new) {
+        let m = std::fs::read_to_string(new.join(f)).unwrap();
+        let n: usize = m
+            .split("Subject: fill ")
+            .nth(1)
+            .and_then(|s| s.split('\n').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            m.ends_with(&body(n)[body(n).find("\n\n").unwrap()..]),
+            "message {n} altered"
+        );
+    }
+    let _ = qlib::sys::sig::kill(pid2 as i32, qlib::sys::sig::SIGTERM);
+    assert!(wait_for(30, || !Path::new(&format!("/proc/{pid2}")).exists()));
+    let _ = Command::new("umount").arg(home.join("queue")).status();
+    stop(&home, &user, pid2);
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_full_maildir_disk_defers_and_delivers_later() {
+    let (home, user, pid) = install("4");
+    let md = user.join("Maildir");
+    assert!(Command::new("mount")
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=64k,uid=65534,gid=65534,mode=0700",
+            "tmpfs"
+        ])
+        .arg(&md)
+        .status()
+        .unwrap()
+        .success());
+    for d in ["tmp", "new", "cur"] {
+        assert_eq!(
+            as_nobody(
+                Path::new("/bin/mkdir"),
+                &[&md.join(d).display().to_string()],
+                &[],
+                b""
+            ),
+            0
+        );
+    }
+    let big = format!("Subject: big\n\n{}\n", "y".repeat(200 * 1024));
+    assert_eq!(
+        as_nobody(
+            &home.join("bin/sendmail"),
+            &["tuser"],
+            &[("USER", "nobody")],
+            big.as_bytes()
+        ),
+        0
+    );
+    let log = home.join("log/qmail-send");
+    assert!(
+        wait_for(20, || std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains(": deferral: ")),
+        "{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    assert_eq!(
+        ls(md.join("tmp")),
+        Vec::<String>::new(),
+        "a failed delivery left a partial file"
+    );
+    assert_eq!(ls(md.join("new")), Vec::<String>::new());
+    // Room again: an ALRM makes qmail-send retry at once.
+    assert!(Command::new("umount").arg(&md).status().unwrap().success());
+    let _ = qlib::sys::sig::kill(pid as i32, qlib::sys::sig::SIGALRM);
+    assert!(wait_for(20, || ls(md.join("new")).len() == 1));
+    let m = std::fs::read_to_string(md.join("new").join(&ls(md.join("new"))[0])).unwrap();
+    assert!(m.ends_with(&big[big.find("\n\n").unwrap()..]));
     stop(&home, &user, pid);
 }
