@@ -3,8 +3,9 @@
 //! lands in a user's Maildir owned by that user; qmail-queue (setuid qmailq) cannot be
 //! redirected; a full queue disk refuses new mail and keeps what it accepted.
 //! These need root and the build package/test makes for them (T_ROOT_HOME, T_ROOT_CMD).
-//! Not tested here: /var/qmail itself (never touched by tests); supervision by svscan is in
-//! t/supervise.rs.
+//! The same install under daemontools: package/run links a service into a running svscan.
+//! Not tested here: /var/qmail itself (never touched by tests); runit and s6 (package/run
+//! writes their log scripts the same way, but neither is installed here).
 
 use crate::common::{ls, wait_for};
 use std::os::unix::fs::MetadataExt;
@@ -94,6 +95,28 @@ fn install(tag: &str) -> (PathBuf, PathBuf, u32) {
 }
 
 fn install_with(tag: &str, before_run: impl FnOnce(&Path)) -> (PathBuf, PathBuf, u32) {
+    let (home, user) = prepare(tag);
+    before_run(&home);
+    sh(
+        "run",
+        &[&home.display().to_string()],
+        &[("SCANDIR", "none")],
+    );
+    let pid: u32 = std::fs::read_to_string(home.join("log/qmail-send.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        wait_for(10, || children(pid).len() == 3),
+        "daemons: {:?}",
+        children(pid)
+    );
+    (home, user, pid)
+}
+
+/// Accounts, tree, configuration for `rqmail-test.example`, user `tuser` (uid nobody).
+fn prepare(tag: &str) -> (PathBuf, PathBuf) {
     let home = root_home();
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home).unwrap();
@@ -121,19 +144,7 @@ fn install_with(tag: &str, before_run: impl FnOnce(&Path)) -> (PathBuf, PathBuf,
     .unwrap();
     let o = Command::new(home.join("bin/qmail-newu")).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    before_run(&home);
-    sh("run", &[&h], &[("SCANDIR", "none")]);
-    let pid: u32 = std::fs::read_to_string(home.join("log/qmail-send.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    assert!(
-        wait_for(10, || children(pid).len() == 3),
-        "daemons: {:?}",
-        children(pid)
-    );
-    (home, user, pid)
+    (home, user)
 }
 
 fn stop(home: &Path, user: &Path, pid: u32) {
@@ -408,4 +419,89 @@ fn a_full_maildir_disk_defers_and_delivers_later() {
     let m = std::fs::read_to_string(md.join("new").join(&ls(md.join("new"))[0])).unwrap();
     assert!(m.ends_with(&big[big.find("\n\n").unwrap()..]));
     stop(&home, &user, pid);
+}
+
+#[test]
+#[ignore = "needs root"]
+fn runs_under_daemontools_with_multilog() {
+    assert!(
+        Path::new("/usr/bin/svscan").exists(),
+        "daemontools is not installed (.ci/run installs it)"
+    );
+    let (home, user) = prepare("5");
+    let scan = home.parent().unwrap().join("rqmail-scan");
+    let _ = std::fs::remove_dir_all(&scan);
+    std::fs::create_dir(&scan).unwrap();
+    let s = scan.display().to_string();
+    sh(
+        "run",
+        &[&home.display().to_string()],
+        &[("SCANDIR", &s), ("SCANKIND", "svscan")],
+    );
+    let sv = home.join("service/qmail-send");
+    assert_eq!(std::fs::read_link(scan.join("qmail-send")).unwrap(), sv);
+    let mut svscan = Command::new("svscan")
+        .arg(&scan)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let up = wait_for(20, || {
+        let o = Command::new("svstat").arg(&sv).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).contains(": up (pid ")
+    });
+    assert_eq!(
+        as_nobody(
+            &home.join("bin/sendmail"),
+            &["tuser"],
+            &[("USER", "nobody")],
+            b"Subject: supervised\n\nhi\n"
+        ),
+        0
+    );
+    let new = user.join("Maildir/new");
+    let delivered = wait_for(20, || ls(&new).len() == 1);
+    let current = sv.join("log/main/current");
+    let logged = wait_for(10, || {
+        std::fs::read_to_string(&current)
+            .unwrap_or_default()
+            .contains(" end msg ")
+    });
+    let log = std::fs::read_to_string(&current).unwrap_or_default();
+    // Tear down before asserting: the service out of the scan directory, both supervise
+    // processes told to stop and exit (svscan reaps them), then svscan itself.
+    let _ = std::fs::remove_file(scan.join("qmail-send"));
+    let _ = Command::new("svc")
+        .arg("-dx")
+        .arg(&sv)
+        .arg(sv.join("log"))
+        .status();
+    // supervise runs in the service directory: gone when no process has its cwd there.
+    let gone = wait_for(30, || {
+        ls("/proc")
+            .iter()
+            .filter(|p| p.parse::<u32>().is_ok())
+            .all(|p| {
+                std::fs::read_link(format!("/proc/{p}/cwd")).map_or(true, |d| !d.starts_with(&sv))
+            })
+    });
+    // svscan reaps its exited children on its next scan (every 5 s): wait for that.
+    let reaped = wait_for(15, || children(svscan.id()).is_empty());
+    let _ = svscan.kill();
+    let _ = svscan.wait();
+    let _ = std::fs::remove_dir_all(&scan);
+    let _ = std::fs::remove_dir_all(&user);
+    let _ = std::fs::remove_dir_all(&home);
+    assert!(
+        up && delivered && logged,
+        "up {up}, delivered {delivered}, logged {logged}:\n{log}"
+    );
+    assert!(
+        log.lines().all(|l| l.starts_with('@') && l.len() > 26),
+        "multilog stamps every line:\n{log}"
+    );
+    assert!(log.contains(" status: local 0/10 remote 0/20\n"), "{log}");
+    assert!(gone && reaped, "supervise processes left behind");
 }
