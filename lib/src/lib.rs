@@ -41,4 +41,6 @@ pub mod inject;
 pub mod maildir;
 pub mod mbox;
 pub mod pw2u;
+pub mod splog;
+pub mod syslog;
 pub mod users;
