@@ -26,3 +26,5 @@ mod qmail_queue;
 mod qmail_rspawn;
 #[path = "sendmail.rs"]
 mod sendmail;
+#[path = "splogger.rs"]
+mod splogger;
