@@ -36,3 +36,5 @@ mod qmail_send;
 mod qmail_start;
 #[path = "sendmail.rs"]
 mod sendmail;
+#[path = "splogger.rs"]
+mod splogger;

@@ -42,4 +42,6 @@ pub mod maildir;
 pub mod mbox;
 pub mod pw2u;
 pub mod send;
+pub mod splog;
+pub mod syslog;
 pub mod users;
