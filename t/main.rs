@@ -4,10 +4,16 @@ mod common;
 
 #[path = "cdb.rs"]
 mod cdb;
+#[path = "chain-crash.rs"]
+mod chain_crash;
+#[path = "install.rs"]
+mod install;
 #[path = "maildirmake.rs"]
 mod maildirmake;
 #[path = "manifest.rs"]
 mod manifest;
+#[path = "qmail-clean.rs"]
+mod qmail_clean;
 #[path = "qmail-getpw.rs"]
 mod qmail_getpw;
 #[path = "qmail-inject.rs"]
@@ -24,5 +30,11 @@ mod qmail_pw2u;
 mod qmail_queue;
 #[path = "qmail-rspawn.rs"]
 mod qmail_rspawn;
+#[path = "qmail-send.rs"]
+mod qmail_send;
+#[path = "qmail-start.rs"]
+mod qmail_start;
 #[path = "sendmail.rs"]
 mod sendmail;
+#[path = "splogger.rs"]
+mod splogger;

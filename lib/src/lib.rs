@@ -41,4 +41,7 @@ pub mod inject;
 pub mod maildir;
 pub mod mbox;
 pub mod pw2u;
+pub mod send;
+pub mod splog;
+pub mod syslog;
 pub mod users;

@@ -1,0 +1,219 @@
+//! Preprocessing `todo/` (qmail-send.c `todo_do`): each new envelope is split into
+//! `info/S/ID` (the sender; its mtime is the message's birth) and `local/S/ID` /
+//! `remote/S/ID` (the rewritten recipients). A batch of envelopes is staged first and then
+//! committed together: every file and every split directory that gained an entry is fsynced
+//! before qmail-clean is asked to remove `todo/ID`. Rerunning after a crash is harmless.
+
+use super::addr::Rewrite;
+use super::logline::{self, Log};
+use crate::queue;
+use std::collections::BTreeSet;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+
+/// The envelope records of `todo/ID`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Envelope<'a> {
+    /// the `u` record: the injecting user's uid
+    pub uid: &'a [u8],
+    /// the `p` record: qmail-queue's pid
+    pub pid: &'a [u8],
+    /// the `F` record
+    pub sender: Option<&'a [u8]>,
+    /// the `T` records, in order
+    pub recips: Vec<&'a [u8]>,
+}
+
+/// Splits the records; an unknown record type is returned as the error. Bytes after the last
+/// NUL (an incomplete record) are ignored.
+pub fn parse(data: &[u8]) -> Result<Envelope<'_>, u8> {
+    let mut e = Envelope::default();
+    let whole = match memchr::memrchr(0, data) {
+        Some(i) => &data[..i],
+        None => return Ok(e),
+    };
+    for rec in whole.split(|&c| c == 0) {
+        match rec.split_first() {
+            Some((b'u', v)) => e.uid = v,
+            Some((b'p', v)) => e.pid = v,
+            Some((b'F', v)) => e.sender = Some(v),
+            Some((b'T', v)) => e.recips.push(v),
+            Some((&t, _)) => return Err(t),
+            None => return Err(0),
+        }
+    }
+    Ok(e)
+}
+
+/// An envelope written out but not yet durable.
+pub struct Staged {
+    /// the message id
+    pub id: u64,
+    /// which channels got a recipient file
+    pub chans: [bool; 2],
+    files: Vec<(PathBuf, File)>,
+}
+
+fn show(p: &std::path::Path) -> String {
+    p.display().to_string()
+}
+
+fn create(p: &PathBuf, log: &mut Log) -> Option<File> {
+    let f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(p);
+    f.map_err(|_| log.warn(&format!("unable to create {}", show(p))))
+        .ok()
+}
+
+/// Writes info/local/remote for `todo/ID`; `None` (after a warning) leaves it for a later
+/// scan. A todo entry that is already gone is skipped quietly.
+pub fn stage(id: u64, rw: &Rewrite, log: &mut Log) -> Option<Staged> {
+    let todo = queue::path("todo", id);
+    let data = match std::fs::read(&todo) {
+        Ok(d) => d,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+        Err(_) => {
+            log.warn(&format!("unable to open {}", show(&todo)));
+            return None;
+        }
+    };
+    let mess = queue::path("mess", id);
+    let Ok(size) = std::fs::metadata(&mess).map(|m| m.len()) else {
+        log.warn(&format!(
+            "unable to stat {}; will try again later",
+            show(&mess)
+        ));
+        return None;
+    };
+    let info = queue::path("info", id);
+    let chanpath = [queue::path("local", id), queue::path("remote", id)];
+    for p in [&info, &chanpath[0], &chanpath[1]] {
+        if let Err(e) = std::fs::remove_file(p) {
+            if e.kind() != io::ErrorKind::NotFound {
+                log.warn(&format!(
+                    "unable to unlink {}; will try again later",
+                    show(p)
+                ));
+                return None;
+            }
+        }
+    }
+    let mut infof = create(&info, log)?;
+    log.put(&logline::new_msg(id));
+    let env = match parse(&data) {
+        Ok(e) => e,
+        Err(_) => {
+            log.warn(&format!("unknown record type in {}!", show(&todo)));
+            return None;
+        }
+    };
+    let sender = env.sender.unwrap_or(b"");
+    log.put(&logline::info_msg(id, size, sender, env.pid, env.uid));
+    let mut rec = Vec::with_capacity(sender.len() + 2);
+    rec.push(b'F');
+    rec.extend_from_slice(sender);
+    rec.push(0);
+    if infof.write_all(&rec).is_err() {
+        log.warn(&format!("trouble writing to {}", show(&info)));
+        return None;
+    }
+    let mut out: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
+    for r in env.recips {
+        let (c, a) = rw.rewrite(r);
+        out[c].push(b'T');
+        out[c].extend_from_slice(&a);
+        out[c].push(0);
+    }
+    let mut staged = Staged {
+        id,
+        chans: [false; 2],
+        files: vec![(info, infof)],
+    };
+    for c in 0..2 {
+        if out[c].is_empty() {
+            continue;
+        }
+        let mut f = create(&chanpath[c], log)?;
+        if f.write_all(&out[c]).is_err() {
+            log.warn(&format!("trouble writing to {}", show(&chanpath[c])));
+            return None;
+        }
+        staged.chans[c] = true;
+        staged.files.push((chanpath[c].clone(), f));
+    }
+    Some(staged)
+}
+
+/// Makes a batch durable: each file, then each directory holding one. Returns the envelopes
+/// that are now safe (their todo entries may go); the others are left for a later scan.
+pub fn commit(batch: Vec<Staged>, log: &mut Log) -> Vec<Staged> {
+    let mut ok: Vec<Staged> = batch
+        .into_iter()
+        .filter(|s| {
+            s.files.iter().all(|(p, f)| {
+                let r = f.sync_all();
+                if r.is_err() {
+                    log.warn(&format!("trouble fsyncing {}", show(p)));
+                }
+                r.is_ok()
+            })
+        })
+        .collect();
+    let dirs: BTreeSet<PathBuf> = ok
+        .iter()
+        .flat_map(|s| {
+            s.files
+                .iter()
+                .filter_map(|(p, _)| p.parent().map(PathBuf::from))
+        })
+        .collect();
+    let bad: BTreeSet<PathBuf> = dirs
+        .into_iter()
+        .filter(|d| {
+            let r = crate::fsync_dir(d);
+            if r.is_err() {
+                log.warn(&format!("trouble fsyncing {}", show(d)));
+            }
+            r.is_err()
+        })
+        .collect();
+    ok.retain(|s| {
+        s.files
+            .iter()
+            .all(|(p, _)| p.parent().is_none_or(|d| !bad.contains(d)))
+    });
+    ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records() {
+        let e = parse(b"u501\0p4242\0Fjoe@x\0Ta@b\0Tc\0").unwrap();
+        assert_eq!(
+            e,
+            Envelope {
+                uid: b"501",
+                pid: b"4242",
+                sender: Some(b"joe@x"),
+                recips: vec![b"a@b", b"c"]
+            }
+        );
+        let e = parse(b"u1\0p2\0F\0").unwrap();
+        assert_eq!((e.sender, e.recips.len()), (Some(&b""[..]), 0));
+        assert_eq!(
+            parse(b"u1\0p2\0F\0Ta@b\0Tpartial").unwrap().recips,
+            vec![b"a@b"]
+        );
+        assert_eq!(parse(b"u1\0Xbad\0Ta\0"), Err(b'X'));
+        assert_eq!(parse(b"u1\0\0Ta\0"), Err(0));
+        assert_eq!(parse(b""), Ok(Envelope::default()));
+    }
+}
