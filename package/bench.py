@@ -329,6 +329,14 @@ def message(tag, i, size):
     return head + (b"x" * 71 + b"\n") * (need // 72) + b"y" * (need % 72 - 1) + b"\n" * (need % 72 > 0)
 
 
+def ceiling(par):
+    """Spawns/s of the injector loop itself: what the figures below cannot exceed."""
+    class TrueSystem:
+        inject = ["/bin/true"]
+    inj, _ = batch(TrueSystem, N, par, SIZES[0], "true", deliver=False)
+    return N / inj
+
+
 def inject_one(s, data):
     r = subprocess.run(s.inject, input=data, env=ENV, cwd="/", stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE)
@@ -442,7 +450,7 @@ def measure(s, res):
         pid = s.daemon_pid()
         if comm(pid) != s.daemon:
             raise Fatal(f"pid {pid} is {comm(pid)}, not {s.daemon}")
-        res[f"{s.daemon} peak RSS, {HOLD} queued (KiB)"] = status(pid, "VmHWM")
+        res[f"queue daemon peak RSS, {HOLD} queued (KiB)"] = status(pid, "VmHWM")
     finally:
         s.stop()
 
@@ -498,6 +506,8 @@ def main():
         f"{os.cpu_count()} CPUs, {os.uname().release}, load average {os.getloadavg()[0]:.2f}")
     say("injectors run as root for both systems (Postfix's sendmail honours -C for a private "
         "configuration only for root), environment PATH only")
+    say("harness ceiling (the same injector loop running /bin/true): "
+        + ", ".join(f"{par} inj {ceiling(par):.0f}/s" for par in PAR))
     try:
         for name in SYSTEMS:
             s = systems[name]
@@ -529,6 +539,8 @@ def main():
         ratio = f"{a / b:.2f}" if isinstance(a, float) and isinstance(b, float) and b else "n/a"
         print(f"{r:<{w}}{fmt(a):>10}{fmt(b):>10}{ratio:>8}")
     print()
+    print("Queue daemon: qmail-send for rqmail, qmgr for Postfix (VmHWM; Postfix's includes its shared")
+    print("libraries). Ratios: rq/pf; throughput wants more, latency and memory want less.")
     print("Both systems durable: every message fsynced in the queue before sendmail returns and in")
     print("Maildir before it shows in new/ (rqmail also fsyncs the directories; Postfix does not).")
     if any(isinstance(v, str) for v in res["rqmail"].values()):
