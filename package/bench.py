@@ -12,6 +12,7 @@ Environment (defaults in brackets):
   BENCH_SIZES    message sizes in bytes, comma-separated [1024,10240]
   BENCH_PAR      parallel injectors, comma-separated [1,4]
   BENCH_SYSTEMS  which systems [rqmail,postfix]
+  BENCH_ROUNDS   rounds, each system in turn; figures are medians over the rounds [1]
   BENCH_LOCAL_CONC  if set, the local delivery concurrency of BOTH systems (qmail-send
                  control/concurrencylocal, Postfix local_destination_concurrency_limit);
                  unset, each keeps its own default (10 and 2)
@@ -57,6 +58,7 @@ SIZES = nums("BENCH_SIZES", "1024,10240")
 PAR = nums("BENCH_PAR", "1,4")
 SYSTEMS = os.environ.get("BENCH_SYSTEMS", "rqmail,postfix").replace(" ", ",").split(",")
 CONC = os.environ.get("BENCH_LOCAL_CONC", "")
+ROUNDS = num("BENCH_ROUNDS", 1)
 
 
 class Fatal(Exception):
@@ -445,7 +447,7 @@ def latency(s, size, tag):
     return statistics.median(out), out[max(0, -(-len(out) * 9 // 10) - 1)]
 
 
-def measure(s, res):
+def measure(s, res, hold):
     say(f"{s.name}: start")
     s.start(hold=False)
     try:
@@ -463,6 +465,8 @@ def measure(s, res):
         clear_new(s)
     finally:
         s.stop()
+    if not hold:
+        return
     say(f"{s.name}: start with local delivery held")
     s.start(hold=True)
     try:
@@ -529,21 +533,27 @@ def main():
     pw = pwd.getpwnam("rqbench")
     systems = {"rqmail": Rqmail(pw), "postfix": Postfix(pw)}
     res = {name: {} for name in systems}
-    say(f"N={N} per throughput run, LAT={LAT}, HOLD={HOLD}, sizes {SIZES} bytes, injectors {PAR}; "
+    say(f"N={N} per throughput run, LAT={LAT}, HOLD={HOLD}, ROUNDS={ROUNDS}, sizes {SIZES} bytes, injectors {PAR}; "
         f"{os.cpu_count()} CPUs, {os.uname().release}, load average {os.getloadavg()[0]:.2f}")
     say("injectors run as root for both systems (Postfix's sendmail honours -C for a private "
         "configuration only for root), environment PATH only")
     say("harness ceiling (the same injector loop running /bin/true): "
         + ", ".join(f"{par} inj {ceiling(par):.0f}/s" for par in PAR))
+    runs = {name: [] for name in systems}
     try:
         for name in SYSTEMS:
-            s = systems[name]
-            s.setup()
-            say(s.settings())
-            if name == "rqmail" and s.missing:
-                injection_only(s, res[name])
-            else:
-                measure(s, res[name])
+            systems[name].setup()
+            say(systems[name].settings())
+        for r in range(ROUNDS):
+            if ROUNDS > 1:
+                say(f"round {r + 1} of {ROUNDS}")
+            for name in SYSTEMS:
+                s, d = systems[name], {}
+                runs[name].append(d)
+                if name == "rqmail" and s.missing:
+                    injection_only(s, d)
+                else:  # the held queue is not emptied again: last round only
+                    measure(s, d, hold=r == ROUNDS - 1)
     except (Fatal, KeyboardInterrupt) as e:
         say(f"fatal: {e}")
         return 111
@@ -557,6 +567,11 @@ def main():
         left = leftovers()
         if left:
             say(f"warning: processes left behind: {left}")
+    for name in SYSTEMS:
+        for d in runs[name]:
+            for k, v in d.items():
+                res[name].setdefault(k, []).append(v)
+        res[name] = {k: v[0] if isinstance(v[0], str) else statistics.median(v) for k, v in res[name].items()}
     say(f"load average now {os.getloadavg()[0]:.2f} (other work on the machine skews the figures)")
     rows = list(dict.fromkeys(k for name in SYSTEMS for k in res[name]))
     w = max(len(r) for r in rows) + 2
@@ -567,6 +582,8 @@ def main():
         ratio = f"{a / b:.2f}" if isinstance(a, float) and isinstance(b, float) and b else "n/a"
         print(f"{r:<{w}}{fmt(a):>10}{fmt(b):>10}{ratio:>8}")
     print()
+    if ROUNDS > 1:
+        print(f"Each figure is the median of {ROUNDS} rounds (memory: the last round only).")
     print("Queue daemon: qmail-send for rqmail, qmgr for Postfix (VmHWM; Postfix's includes its shared")
     print("libraries). Ratios: rq/pf; throughput wants more, latency and memory want less.")
     print("Both systems durable: every message fsynced in the queue before sendmail returns and in")
