@@ -21,7 +21,9 @@ Figures: injection rate = N / (time until the last sendmail returned); end-to-en
 N / (time from the first injection until the N-th file is in Maildir/new, polled every 10 ms);
 latency = one message at a time on an idle system, from starting sendmail until the file is in
 Maildir/new (polled every 0.5 ms); memory = VmHWM of the queue daemon (qmail-send, Postfix
-qmgr) once BENCH_HOLD messages sit in its queue with local delivery held.
+qmgr) once BENCH_HOLD messages sit in its queue with local delivery held (rqmail:
+control/concurrencylocal 0; Postfix: local_destination_rate_delay 3600s, which keeps them in
+qmgr's active queue, in memory, as qmail-send keeps its whole queue).
 All times are time.monotonic().
 """
 
@@ -585,7 +587,8 @@ def main():
     if ROUNDS > 1:
         print(f"Each figure is the median of {ROUNDS} rounds (memory: the last round only).")
     print("Queue daemon: qmail-send for rqmail, qmgr for Postfix (VmHWM; Postfix's includes its shared")
-    print("libraries). Ratios: rq/pf; throughput wants more, latency and memory want less.")
+    print("libraries); held by concurrencylocal 0 and by local_destination_rate_delay 3600s.")
+    print("Ratios: rq/pf; throughput wants more, latency and memory want less.")
     print("Both systems durable: every message fsynced in the queue before sendmail returns and in")
     print("Maildir before it shows in new/ (rqmail also fsyncs the directories; Postfix does not).")
     if any(isinstance(v, str) for v in res["rqmail"].values()):
