@@ -2,13 +2,39 @@
 
 mod common;
 
+#[path = "cdb.rs"]
+mod cdb;
+#[path = "chain-crash.rs"]
+mod chain_crash;
+#[path = "install.rs"]
+mod install;
 #[path = "maildirmake.rs"]
 mod maildirmake;
 #[path = "manifest.rs"]
 mod manifest;
 #[path = "qmail-clean.rs"]
 mod qmail_clean;
+#[path = "qmail-getpw.rs"]
+mod qmail_getpw;
+#[path = "qmail-inject.rs"]
+mod qmail_inject;
+#[path = "qmail-local.rs"]
+mod qmail_local;
+#[path = "qmail-lspawn.rs"]
+mod qmail_lspawn;
+#[path = "qmail-newu.rs"]
+mod qmail_newu;
+#[path = "qmail-pw2u.rs"]
+mod qmail_pw2u;
 #[path = "qmail-queue.rs"]
 mod qmail_queue;
+#[path = "qmail-rspawn.rs"]
+mod qmail_rspawn;
 #[path = "qmail-send.rs"]
 mod qmail_send;
+#[path = "qmail-start.rs"]
+mod qmail_start;
+#[path = "sendmail.rs"]
+mod sendmail;
+#[path = "splogger.rs"]
+mod splogger;

@@ -28,6 +28,16 @@ impl Cdb {
         Ok(Cdb { file, size })
     }
 
+    /// The cdb on standard input, as D. J. Bernstein's cdb tools read it (`cdbget k < f.cdb`).
+    /// Standard input must be seekable: a pipe gives the seek's error.
+    pub fn stdin() -> io::Result<Cdb> {
+        use std::io::Seek as _;
+        use std::os::fd::AsFd as _;
+        let mut file = File::from(io::stdin().as_fd().try_clone_to_owned()?);
+        file.stream_position()?;
+        Cdb::new(file)
+    }
+
     /// Opens `path`.
     pub fn open(path: impl AsRef<std::path::Path>) -> io::Result<Cdb> {
         Cdb::new(File::open(path)?)
@@ -86,9 +96,38 @@ impl Cdb {
         self.size
     }
 
+    /// Where the record area ends (the first table's position, from the header).
+    pub fn end_of_records(&self) -> io::Result<u64> {
+        self.pair(0).map(|(pos, _)| u64::from(pos))
+    }
+
+    /// The key and data lengths of the record at `pos`, checked to lie inside the file.
+    pub fn lengths_at(&self, pos: u64) -> io::Result<(u32, u32)> {
+        let (klen, dlen) = self.pair(pos)?;
+        self.fits(pos + 8, u64::from(klen) + u64::from(dlen))?;
+        Ok((klen, dlen))
+    }
+
+    /// `len` bytes at `pos`, checked against the file size before anything is allocated.
+    pub fn read_at(&self, pos: u64, len: u32) -> io::Result<Vec<u8>> {
+        self.fits(pos, u64::from(len))?;
+        let mut buf = vec![0u8; len as usize];
+        self.read(pos, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// An error unless `len` bytes at `pos` lie inside the file.
+    fn fits(&self, pos: u64, len: u64) -> io::Result<()> {
+        match pos.checked_add(len) {
+            Some(end) if end <= self.size => Ok(()),
+            _ => Err(bad()),
+        }
+    }
+
     /// Reads the record at `pos`: (key, data, position of the next record).
     pub fn record_at(&self, pos: u64) -> io::Result<(Vec<u8>, Vec<u8>, u64)> {
         let (klen, dlen) = self.pair(pos)?;
+        self.fits(pos + 8, u64::from(klen) + u64::from(dlen))?;
         let mut key = vec![0u8; klen as usize];
         self.read(pos + 8, &mut key)?;
         let mut data = vec![0u8; dlen as usize];
@@ -109,8 +148,23 @@ pub struct Find<'a> {
     loop_: u32,
 }
 
+/// One record found by [`Find::next_hit`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hit {
+    /// where the record (its length pair) starts
+    pub record: u64,
+    /// where its data starts
+    pub data: u64,
+    /// the data's length
+    pub dlen: u32,
+    /// slots examined since the lookup started, this record's slot included (cdb's `loop`):
+    /// 1 for a record in the first slot probed
+    pub probes: u32,
+}
+
 impl Find<'_> {
-    fn step(&mut self) -> io::Result<Option<Vec<u8>>> {
+    /// The next record stored under the key, without reading its data.
+    pub fn next_hit(&mut self) -> io::Result<Option<Hit>> {
         if !self.started {
             self.started = true;
             let (pos, slots) = self.cdb.pair(u64::from(self.h & 255) * 8)?;
@@ -132,20 +186,26 @@ impl Find<'_> {
                 self.kpos = self.hpos;
             }
             if h == self.h {
-                let (klen, dlen) = self.cdb.pair(u64::from(pos))?;
-                if klen as usize == self.key.len() {
-                    let mut k = vec![0u8; klen as usize];
-                    self.cdb.read(u64::from(pos) + 8, &mut k)?;
-                    if k == self.key {
-                        let mut d = vec![0u8; dlen as usize];
-                        self.cdb
-                            .read(u64::from(pos) + 8 + u64::from(klen), &mut d)?;
-                        return Ok(Some(d));
-                    }
+                let pos = u64::from(pos);
+                let (klen, dlen) = self.cdb.lengths_at(pos)?;
+                if klen as usize == self.key.len() && self.cdb.read_at(pos + 8, klen)? == self.key {
+                    return Ok(Some(Hit {
+                        record: pos,
+                        data: pos + 8 + u64::from(klen),
+                        dlen,
+                        probes: self.loop_,
+                    }));
                 }
             }
         }
         Ok(None)
+    }
+
+    fn step(&mut self) -> io::Result<Option<Vec<u8>>> {
+        match self.next_hit()? {
+            Some(hit) => self.cdb.read_at(hit.data, hit.dlen).map(Some),
+            None => Ok(None),
+        }
     }
 }
 
@@ -209,5 +269,73 @@ mod tests {
     fn known_hashes() {
         assert_eq!(hash(b""), 5381);
         assert_eq!(hash(b"a"), ((5381u32 << 5) + 5381) ^ 97);
+    }
+
+    fn build(recs: &[(&[u8], &[u8])]) -> Vec<u8> {
+        let mut m = crate::cdbmake::Make::new(io::Cursor::new(Vec::new())).unwrap();
+        for (k, d) in recs {
+            m.add(k, d).unwrap();
+        }
+        m.finish().unwrap().into_inner()
+    }
+
+    fn file(bytes: &[u8], tag: &str) -> Cdb {
+        let p = std::env::temp_dir().join(format!("qlib-cdb-{}-{tag}", std::process::id()));
+        std::fs::write(&p, bytes).unwrap();
+        let c = Cdb::open(&p).unwrap();
+        std::fs::remove_file(&p).unwrap();
+        c
+    }
+
+    #[test]
+    fn worked_example_of_the_spec() {
+        let b = build(&[(b"one", b"Hello"), (b"two", b"Goodbye")]);
+        assert_eq!(b.len(), 2114);
+        assert_eq!(&b[41 * 8..42 * 8], &[0x22, 8, 0, 0, 2, 0, 0, 0]);
+        assert_eq!(&b[2082..2090], &[0x29, 0x60, 0x87, 0x0b, 0x10, 8, 0, 0]);
+        assert_eq!(&b[2098..2106], &[0; 8]);
+        let c = file(&b, "example");
+        assert_eq!(c.end_of_records().unwrap(), 2082);
+        assert_eq!(c.lengths_at(2064).unwrap(), (3, 7));
+        assert_eq!(c.read_at(2072, 3).unwrap(), b"two");
+        let hit = c.find_iter(b"one").next_hit().unwrap();
+        assert_eq!(
+            hit,
+            Some(Hit {
+                record: 2048,
+                data: 2059,
+                dlen: 5,
+                probes: 1
+            })
+        );
+    }
+
+    #[test]
+    fn duplicates_probe_further() {
+        let b = build(&[(b"k", b"1"), (b"x", b""), (b"k", b"22"), (b"k", b"")]);
+        let c = file(&b, "dups");
+        let mut f = c.find_iter(b"k");
+        let mut seen = Vec::new();
+        while let Some(h) = f.next_hit().unwrap() {
+            seen.push((h.dlen, h.probes));
+        }
+        assert_eq!(seen, vec![(1, 1), (2, 2), (0, 3)]);
+        let all: Vec<_> = c.find_iter(b"k").map(Result::unwrap).collect();
+        assert_eq!(all, vec![b"1".to_vec(), b"22".to_vec(), b"".to_vec()]);
+    }
+
+    #[test]
+    fn corrupt_lengths_are_errors_not_allocations() {
+        let mut b = build(&[(b"one", b"Hello")]);
+        b[2052..2056].copy_from_slice(&u32::MAX.to_le_bytes());
+        let c = file(&b, "corrupt");
+        assert!(c.find(b"one").is_err());
+        assert!(c.record_at(2048).is_err());
+        assert!(c.lengths_at(2048).is_err());
+        assert!(c.read_at(2040, 100).is_err());
+        assert!(c.iter().next().unwrap().is_err());
+        let short = file(&b[..1000], "short");
+        assert!(short.find(b"one").is_err());
+        assert!(short.end_of_records().is_ok());
     }
 }

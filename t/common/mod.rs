@@ -10,6 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+mod instance;
+pub use instance::{assign_users, install_tree, maildir_messages, Instance};
+
 /// Where the programs under test are: `$T_BIN`, else the directory above this test binary.
 pub fn bin_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("T_BIN") {
@@ -261,49 +264,4 @@ pub fn whoami() -> (String, u32, u32) {
         uid,
         qlib::sys::id::getgid(),
     )
-}
-
-/// Builds a private qmail tree at `home` from package/hier, as an ordinary user would get it
-/// from package/upgrade (no owners), except that `bin` is a link to the programs under test.
-/// Whatever was at `home` before is removed.
-pub fn install_tree(home: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::remove_dir_all(home);
-    std::fs::create_dir_all(home).expect("mkdir home");
-    let hier = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("package/hier"))
-        .expect("hier");
-    let split = qlib::conf::split();
-    for line in hier
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-    {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        let (kind, p, mode) = (
-            f[0],
-            home.join(f[1]),
-            u32::from_str_radix(f[4], 8).expect("mode"),
-        );
-        let mut made = vec![p.clone()];
-        match kind {
-            "d" if f[1] == "bin" => {
-                std::os::unix::fs::symlink(bin_dir(), &p).expect("link bin");
-                continue;
-            }
-            "d" => std::fs::create_dir_all(&p).expect("mkdir"),
-            "s" => {
-                std::fs::create_dir_all(&p).expect("mkdir");
-                for i in 0..split {
-                    std::fs::create_dir(p.join(i.to_string())).expect("mkdir split");
-                    made.push(p.join(i.to_string()));
-                }
-            }
-            "p" => qlib::sys::fs::mkfifo(&p, 0o600).expect("mkfifo"),
-            "z" => std::fs::write(&p, [0u8; 1024]).expect("tcpto"),
-            "e" => std::fs::write(&p, b"").expect("empty"),
-            _ => continue,
-        }
-        for m in made {
-            std::fs::set_permissions(&m, std::fs::Permissions::from_mode(mode)).expect("chmod");
-        }
-    }
 }

@@ -7,6 +7,7 @@ pub mod fs;
 pub mod id;
 pub mod proc;
 pub mod sig;
+pub mod time;
 
 use std::io;
 
