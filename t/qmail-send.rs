@@ -744,6 +744,20 @@ fn no_locals_no_start() {
 }
 
 #[test]
+fn unreadable_control_no_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let _l = home_lock();
+    let _t = setup(&[]);
+    let v = home().join("control/virtualdomains");
+    std::fs::write(&v, "example.net:joe\n").unwrap();
+    std::fs::set_permissions(&v, std::fs::Permissions::from_mode(0)).unwrap();
+    let mut s = Send::start(standard, remote_rule);
+    assert_eq!(s.exit(), 111);
+    wait_for(5, || s.log().ends_with('\n'));
+    assert_eq!(s.log(), "alert: cannot start: unable to read controls\n");
+}
+
+#[test]
 fn routing_by_controls_and_hup() {
     let _l = home_lock();
     let t = setup(&[
