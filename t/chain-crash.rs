@@ -117,7 +117,11 @@ fn burst_with_random_sigkills_loses_nothing() {
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut delivered: BTreeMap<usize, usize> = BTreeMap::new();
     while Instant::now() < deadline {
-        if let Some(c) = q.lock().unwrap().send.as_ref() {
+        if let Some(c) = q.lock().unwrap().send.as_mut() {
+            assert!(
+                matches!(c.try_wait(), Ok(None)),
+                "qmail-send died after the last restart"
+            );
             let _ = qlib::sys::sig::kill(c.id() as i32, qlib::sys::sig::SIGALRM);
         }
         delivered.clear();

@@ -28,6 +28,7 @@ impl Instance {
     /// Starts qmail-start on the existing tree.
     pub fn start(dd: &str) -> Instance {
         let log = home().join("send.log");
+        let before = std::fs::metadata(&log).map_or(0, |m| m.len() as usize);
         let out = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -47,7 +48,12 @@ impl Instance {
             log,
         };
         assert!(
-            wait_for(10, || i.log_text().contains("status: local 0/")),
+            // Started when this qmail-send logged its first status line (not an earlier one's),
+            // and so has its signal handlers in place.
+            wait_for(10, || i
+                .log_text()
+                .get(before..)
+                .is_some_and(|l| l.contains("status: local "))),
             "qmail-send did not start: {}",
             i.log_text()
         );
