@@ -750,7 +750,7 @@ fn unreadable_control_no_start() {
     let _t = setup(&[]);
     let v = home().join("control/virtualdomains");
     std::fs::write(&v, "example.net:joe\n").unwrap();
-    std::fs::set_permissions(&v, std::fs::Permissions::from_mode(0)).unwrap();
+    std::fs::set_permissions(&v, std::fs::Permissions::from_mode(0o000)).unwrap();
     let mut s = Send::start(standard, remote_rule);
     assert_eq!(s.exit(), 111);
     wait_for(5, || s.log().ends_with('\n'));
