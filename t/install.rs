@@ -117,13 +117,18 @@ fn install_with(tag: &str, before_run: impl FnOnce(&Path)) -> (PathBuf, PathBuf,
 
 /// Accounts, tree, configuration for `rqmail-test.example`, user `tuser` (uid nobody).
 fn prepare(tag: &str) -> (PathBuf, PathBuf) {
+    prepare_for(tag, "rqmail-test.example")
+}
+
+fn prepare_for(tag: &str, fqdn: &str) -> (PathBuf, PathBuf) {
     let home = root_home();
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home).unwrap();
     let h = home.display().to_string();
-    sh("users", &[&h], &[]);
+    // The accounts get the configured home, as a real install gives them, not this one.
+    sh("users", &[], &[]);
     sh("upgrade", &[&h], &[]);
-    sh("config", &[&h, "rqmail-test.example"], &[]);
+    sh("config", &[&h, fqdn], &[]);
     let user = home.parent().unwrap().join(format!("rqmail-user.{tag}"));
     let _ = std::fs::remove_dir_all(&user);
     std::fs::create_dir(&user).unwrap();
@@ -504,4 +509,39 @@ fn runs_under_daemontools_with_multilog() {
     );
     assert!(log.contains(" status: local 0/10 remote 0/20\n"), "{log}");
     assert!(gone && reaped, "supervise processes left behind");
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_bare_name_is_local_on_a_host_without_a_dot() {
+    let (home, user) = prepare_for("6", "rqmailtesthost");
+    let h = home.display().to_string();
+    assert_eq!(
+        std::fs::read_to_string(home.join("control/defaultdomain")).unwrap(),
+        "localdomain\n"
+    );
+    sh("run", &[&h], &[("SCANDIR", "none")]);
+    let pid: u32 = std::fs::read_to_string(home.join("log/qmail-send.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        as_nobody(
+            &home.join("bin/sendmail"),
+            &["tuser"],
+            &[("USER", "nobody")],
+            b"Subject: bare\n\nhi\n"
+        ),
+        0
+    );
+    let new = user.join("Maildir/new");
+    assert!(
+        wait_for(20, || ls(&new).len() == 1),
+        "log:\n{}",
+        std::fs::read_to_string(home.join("log/qmail-send")).unwrap_or_default()
+    );
+    let m = std::fs::read_to_string(new.join(&ls(&new)[0])).unwrap();
+    assert!(m.starts_with("Return-Path: <nobody@rqmailtesthost.localdomain>\nDelivered-To: tuser@rqmailtesthost.localdomain\n"), "{m}");
+    stop(&home, &user, pid);
 }

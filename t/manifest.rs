@@ -122,3 +122,18 @@ fn unsafe_and_libc_only_in_sys() {
         }
     }
 }
+
+#[test]
+fn package_scripts_stay_small() {
+    for s in [
+        "compile", "install", "upgrade", "run", "test", "users", "config",
+    ] {
+        let text = read(&format!("package/{s}"));
+        assert!(
+            text.starts_with("#!/bin/sh -e\n"),
+            "package/{s}: not #!/bin/sh -e"
+        );
+        assert!(text.contains("\numask 022\n"), "package/{s}: no umask 022");
+        assert!(text.lines().count() <= 40, "package/{s}: over 40 lines");
+    }
+}

@@ -2,37 +2,16 @@
 //! Not tested here: switching to other users (needs root: t/install.rs does it) and the
 //! qmail-getpw fallback for real accounts (t/qmail-getpw.rs covers getpw itself).
 
-use crate::common::{bin, home, home_lock, install_tree, path_env, run, whoami, TmpDir};
-use std::io::{Read, Write};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use crate::common::{
+    bin, home, home_lock, install_tree, run, spawn_report, start_spawner, whoami, TmpDir,
+};
+use std::io::Write;
+use std::process::{Child, ChildStdout, Command};
 
 fn start(dd: &str) -> (Child, ChildStdout) {
-    let mut c = Command::new(bin("qmail-lspawn"))
-        .arg(dd)
-        .env_clear()
-        .env("PATH", path_env())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut out = c.stdout.take().unwrap();
-    let mut b = [0u8; 1];
-    out.read_exact(&mut b).unwrap();
-    assert_eq!(b[0], qlib::conf::spawn());
-    (c, out)
-}
-
-fn report(out: &mut ChildStdout) -> (u8, u8, String) {
-    let mut v = Vec::new();
-    let mut b = [0u8; 1];
-    loop {
-        out.read_exact(&mut b).unwrap();
-        if b[0] == 0 && v.len() >= 2 {
-            break;
-        }
-        v.push(b[0]);
-    }
-    (v[0], v[1], String::from_utf8_lossy(&v[2..]).into_owned())
+    let mut c = Command::new(bin("qmail-lspawn"));
+    c.arg(dd).env_clear();
+    start_spawner(c)
 }
 
 /// A home with a Maildir, users/assign mapping `joe` and `joe-*` to it, compiled.
@@ -67,7 +46,7 @@ fn delivers_through_qmail_local_and_reports() {
     let mut inp = c.stdin.take().unwrap();
     inp.write_all(b"\x070/23\0sender@a.example\0Joe@x.example\0")
         .unwrap();
-    assert_eq!(report(&mut out), (7, b'K', "did 1+0+0\n".into()));
+    assert_eq!(spawn_report(&mut out), (7, b'K', "did 1+0+0\n".into()));
     let new = crate::common::ls(h.join("Maildir/new"));
     assert_eq!(new.len(), 1);
     let got = std::fs::read(h.join("Maildir/new").join(&new[0])).unwrap();
@@ -77,18 +56,18 @@ fn delivers_through_qmail_local_and_reports() {
     );
     inp.write_all(b"\x010/23\0s@a\0joe-bad@x.example\0\x020/23\0s@a\0joe-later@x.example\0")
         .unwrap();
-    let mut two = [report(&mut out), report(&mut out)];
+    let mut two = [spawn_report(&mut out), spawn_report(&mut out)];
     two.sort();
     assert_eq!(two[0], (1, b'D', "no such thing\n".into()));
     assert_eq!(two[1], (2, b'Z', "try later\n".into()));
     inp.write_all(b"\x030/23\0s@a\0joe-none@x.example\0")
         .unwrap();
-    let (slot, status, text) = report(&mut out);
+    let (slot, status, text) = spawn_report(&mut out);
     assert_eq!((slot, status), (3, b'D'), "{text}");
     assert!(text.contains("(#5.1.1)"), "{text}");
     // The trash address: an empty local part is delivered nowhere.
     inp.write_all(b"\x040/23\0s@a\0@x.example\0").unwrap();
-    assert_eq!(report(&mut out), (4, b'K', "".into()));
+    assert_eq!(spawn_report(&mut out), (4, b'K', "".into()));
     drop(inp);
     assert_eq!(c.wait().unwrap().code(), Some(0));
 }
@@ -102,7 +81,7 @@ fn refuses_to_deliver_as_root() {
     let mut inp = c.stdin.take().unwrap();
     inp.write_all(b"\x000/23\0s@a\0joe@x.example\0").unwrap();
     assert_eq!(
-        report(&mut out),
+        spawn_report(&mut out),
         (
             0,
             b'Z',
@@ -124,7 +103,7 @@ fn corrupt_users_cdb_defers() {
     let mut inp = c.stdin.take().unwrap();
     inp.write_all(b"\x000/23\0s@a\0joe@x.example\0").unwrap();
     assert_eq!(
-        report(&mut out),
+        spawn_report(&mut out),
         (
             0,
             b'Z',

@@ -2,42 +2,15 @@
 //! with a stand-in qmail-remote named by QMAILREMOTE.
 //! Not tested here: the owner check against a real qmailq (every conf account is the test user).
 
-use crate::common::{bin, home, home_lock, install_tree, path_env, TmpDir};
-use std::io::{Read, Write};
+use crate::common::{bin, home, home_lock, install_tree, spawn_report, start_spawner, TmpDir};
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdout, Command};
 
 fn start(remote: &str) -> (Child, ChildStdout) {
-    let mut c = Command::new(bin("qmail-rspawn"))
-        .env_clear()
-        .env("PATH", path_env())
-        .env("QMAILREMOTE", remote)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut out = c.stdout.take().unwrap();
-    let mut b = [0u8; 1];
-    out.read_exact(&mut b).unwrap();
-    assert_eq!(
-        b[0],
-        qlib::conf::spawn(),
-        "first byte is the concurrency limit"
-    );
-    (c, out)
-}
-
-fn report(out: &mut ChildStdout) -> (u8, u8, String) {
-    let mut v = Vec::new();
-    let mut b = [0u8; 1];
-    loop {
-        out.read_exact(&mut b).unwrap();
-        if b[0] == 0 && v.len() >= 2 {
-            break;
-        }
-        v.push(b[0]);
-    }
-    (v[0], v[1], String::from_utf8_lossy(&v[2..]).into_owned())
+    let mut c = Command::new(bin("qmail-rspawn"));
+    c.env_clear().env("QMAILREMOTE", remote);
+    start_spawner(c)
 }
 
 fn script(t: &TmpDir, name: &str, body: &str) -> String {
@@ -79,7 +52,11 @@ fn runs_the_remote_program_and_folds_its_reports() {
     for (rcpt, status, text) in cases {
         inp.write_all(format!("\x050/1\0joe@a.example\0{rcpt}\0").as_bytes())
             .unwrap();
-        assert_eq!(report(&mut out), (5, *status, text.to_string()), "{rcpt}");
+        assert_eq!(
+            spawn_report(&mut out),
+            (5, *status, text.to_string()),
+            "{rcpt}"
+        );
     }
     let seen = std::fs::read_to_string(&log).unwrap();
     assert_eq!(
@@ -101,7 +78,7 @@ fn refuses_bad_requests() {
     let mut inp = c.stdin.take().unwrap();
     inp.write_all(b"\x010/1\0a@b\0nohost\0").unwrap();
     assert_eq!(
-        report(&mut out),
+        spawn_report(&mut out),
         (
             1,
             b'D',
@@ -110,7 +87,7 @@ fn refuses_bad_requests() {
     );
     inp.write_all(b"\x01../1\0a@b\0c@d\0").unwrap();
     assert_eq!(
-        report(&mut out),
+        spawn_report(&mut out),
         (
             1,
             b'D',
@@ -119,12 +96,12 @@ fn refuses_bad_requests() {
     );
     inp.write_all(b"\x010/999\0a@b\0c@d\0").unwrap();
     assert_eq!(
-        report(&mut out),
+        spawn_report(&mut out),
         (1, b'Z', "Unable to open message. (#4.3.0)\n".into())
     );
     inp.write_all(b"\xff0/1\0a@b\0c@d\0").unwrap();
     assert_eq!(
-        report(&mut out),
+        spawn_report(&mut out),
         (
             255,
             b'Z',
@@ -135,14 +112,14 @@ fn refuses_bad_requests() {
     inp.write_all(b"\x020/1\0a@b\0c@d\0\x020/1\0a@b\0e@f\0")
         .unwrap();
     assert_eq!(
-        report(&mut out),
+        spawn_report(&mut out),
         (
             2,
             b'Z',
             "Internal error: slot out of range or busy. (#4.3.5)\n".into()
         )
     );
-    assert_eq!(report(&mut out), (2, b'K', "ok\n".into()));
+    assert_eq!(spawn_report(&mut out), (2, b'K', "ok\n".into()));
     drop(inp);
     assert_eq!(c.wait().unwrap().code(), Some(0));
 }
@@ -156,7 +133,7 @@ fn missing_remote_program_defers() {
     let mut inp = c.stdin.take().unwrap();
     inp.write_all(b"\x000/1\0a@b\0c@d\0").unwrap();
     assert_eq!(
-        report(&mut out),
+        spawn_report(&mut out),
         (
             0,
             b'Z',

@@ -267,7 +267,13 @@ fn recv1(sock: &UnixDatagram) -> Vec<u8> {
     sock.set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
     let mut buf = vec![0u8; 1 << 16];
-    let n = sock.recv(&mut buf).expect("a datagram within 30 s");
+    // EINTR is retried: a stop/continue of the test process interrupts a timed recv.
+    let n = loop {
+        match sock.recv(&mut buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            r => break r.expect("a datagram within 30 s"),
+        }
+    };
     buf.truncate(n);
     buf
 }

@@ -30,6 +30,7 @@ pub mod quote;
 pub mod scan;
 pub mod spawn;
 pub mod tai64n;
+pub mod timeout;
 
 pub use durable::{fsync_dir, fsync_dir_of};
 pub mod addrlist;

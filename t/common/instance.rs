@@ -1,4 +1,5 @@
-//! A private qmail instance on the compiled-in home, and what tests do with one.
+//! A private qmail instance on the compiled-in home, what tests do with one, and the
+//! spawn protocol seen from qmail-send's side.
 
 use super::{bin, bin_dir, home, ls, path_env, run, wait_for, whoami};
 use std::path::{Path, PathBuf};
@@ -27,6 +28,7 @@ impl Instance {
     /// Starts qmail-start on the existing tree.
     pub fn start(dd: &str) -> Instance {
         let log = home().join("send.log");
+        let before = std::fs::metadata(&log).map_or(0, |m| m.len() as usize);
         let out = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -46,7 +48,12 @@ impl Instance {
             log,
         };
         assert!(
-            wait_for(10, || i.log_text().contains("status: local 0/")),
+            // Started when this qmail-send logged its first status line (not an earlier one's),
+            // and so has its signal handlers in place.
+            wait_for(10, || i
+                .log_text()
+                .get(before..)
+                .is_some_and(|l| l.contains("status: local "))),
             "qmail-send did not start: {}",
             i.log_text()
         );
@@ -168,4 +175,39 @@ pub fn install_tree(home: &Path) {
             std::fs::set_permissions(&m, std::fs::Permissions::from_mode(mode)).expect("chmod");
         }
     }
+}
+
+/// Starts a spawner (qmail-lspawn, qmail-rspawn) and reads its concurrency byte.
+pub fn start_spawner(mut c: Command) -> (Child, std::process::ChildStdout) {
+    use std::io::Read;
+    let mut c = c
+        .env("PATH", path_env())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = c.stdout.take().expect("stdout");
+    let mut b = [0u8; 1];
+    out.read_exact(&mut b).expect("concurrency byte");
+    assert_eq!(
+        b[0],
+        qlib::conf::spawn(),
+        "first byte is the concurrency limit"
+    );
+    (c, out)
+}
+
+/// One spawner report: (slot, status, text).
+pub fn spawn_report(out: &mut std::process::ChildStdout) -> (u8, u8, String) {
+    use std::io::Read;
+    let mut v = Vec::new();
+    let mut b = [0u8; 1];
+    loop {
+        out.read_exact(&mut b).expect("report");
+        if b[0] == 0 && v.len() >= 2 {
+            break;
+        }
+        v.push(b[0]);
+    }
+    (v[0], v[1], String::from_utf8_lossy(&v[2..]).into_owned())
 }

@@ -11,7 +11,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 mod instance;
-pub use instance::{assign_users, install_tree, maildir_messages, Instance};
+pub use instance::{
+    assign_users, install_tree, maildir_messages, spawn_report, start_spawner, Instance,
+};
 
 /// Where the programs under test are: `$T_BIN`, else the directory above this test binary.
 pub fn bin_dir() -> PathBuf {

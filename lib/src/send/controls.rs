@@ -85,3 +85,83 @@ impl Controls {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::send::{LOCAL, REMOTE};
+
+    fn dir(tag: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("qlib-controls.{}.{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        for (name, text) in files {
+            std::fs::write(d.join(name), text).unwrap();
+        }
+        d
+    }
+
+    #[test]
+    fn defaults_follow_me() {
+        let d = dir("me", &[("me", "me.example\n")]);
+        let c = Controls::read(&d).unwrap();
+        assert_eq!(c.concurrency, [10, 20]);
+        assert_eq!(c.lifetime, 604800);
+        assert_eq!(c.bouncefrom, b"MAILER-DAEMON");
+        assert_eq!(c.bouncehost, b"me.example");
+        assert_eq!(c.doublebounceto, b"postmaster");
+        assert_eq!(c.doublebouncehost, b"me.example");
+        assert_eq!(
+            c.rewrite.rewrite(b"joe"),
+            (LOCAL, b"joe@me.example".to_vec())
+        );
+        assert_eq!(
+            c.rewrite.rewrite(b"joe@ME.example"),
+            (LOCAL, b"joe@ME.example".to_vec())
+        );
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn explicit_values_and_hup() {
+        let d = dir(
+            "set",
+            &[
+                ("me", "me.example\n"),
+                ("locals", "a.example\n"),
+                ("envnoathost", "env.example\n"),
+                ("concurrencylocal", "3\n"),
+                ("concurrencyremote", "x\n"),
+                ("queuelifetime", "60\n"),
+                ("doublebounceto", "dbl\n"),
+                ("virtualdomains", "v.example:vv\n"),
+            ],
+        );
+        let mut c = Controls::read(&d).unwrap();
+        assert_eq!((c.concurrency, c.lifetime), ([3, 20], 60));
+        assert_eq!(c.doublebounceto, b"dbl");
+        assert_eq!(
+            c.rewrite.rewrite(b"joe"),
+            (REMOTE, b"joe@env.example".to_vec())
+        );
+        assert_eq!(c.rewrite.rewrite(b"x@me.example").0, REMOTE);
+        assert_eq!(
+            c.rewrite.rewrite(b"x@v.example"),
+            (LOCAL, b"vv-x@v.example".to_vec())
+        );
+        std::fs::write(d.join("locals"), "me.example\n").unwrap();
+        std::fs::remove_file(d.join("virtualdomains")).unwrap();
+        c.reread(&d).unwrap();
+        assert_eq!(c.rewrite.rewrite(b"x@me.example").0, LOCAL);
+        assert_eq!(
+            c.rewrite.rewrite(b"x@v.example"),
+            (REMOTE, b"x@v.example".to_vec())
+        );
+        std::fs::remove_file(d.join("locals")).unwrap();
+        std::fs::remove_file(d.join("me")).unwrap();
+        assert_eq!(c.reread(&d), Err("unable to reread control/locals"));
+        assert!(c.rewrite.locals.contains(b"me.example"), "old table kept");
+        assert!(Controls::read(&d).is_err(), "neither locals nor me");
+        let _ = std::fs::remove_dir_all(d);
+    }
+}

@@ -8,9 +8,9 @@ use super::clean::{self, Client};
 use super::controls::Controls;
 use super::jobs::{Closed, Core, Del};
 use super::logline::{self, Log};
-use super::sched::{self, SCAN_INTERVAL, SLEEP_FOREVER};
+use super::sched::{self, SLEEP_FOREVER};
 use super::spawn::{self, Reports};
-use super::{addr, bounce, todo};
+use super::{addr, bounce};
 use crate::queue;
 use crate::sys::{fd, sig};
 use std::collections::VecDeque;
@@ -21,8 +21,6 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::time::SystemTime;
 
-/// Most todo entries staged and committed together.
-const BATCH: usize = 64;
 /// Most messages finished in one turn of the loop.
 const FINISH_BATCH: usize = 16;
 
@@ -53,12 +51,12 @@ pub struct Daemon {
     reports: [Reports; 2],
     alive: [bool; 2],
     clean: Client,
-    clean_alive: bool,
+    pub(super) clean_alive: bool,
     trigger: File,
     wake: File,
-    todo: VecDeque<u64>,
-    rescan: bool,
-    next_scan: i64,
+    pub(super) todo: VecDeque<u64>,
+    pub(super) rescan: bool,
+    pub(super) next_scan: i64,
     pub(super) next_cleanup: i64,
     pub(super) cleanup_dirs: VecDeque<u64>,
     pub(super) exiting: bool,
@@ -144,14 +142,16 @@ impl Daemon {
             if !self.todo.is_empty() {
                 self.preprocess(t);
             }
-            for c in 0..2 {
-                if let Some(id) = self.core.due_pass(c, t) {
-                    self.open_pass(c, id, t);
-                }
-            }
         }
         for c in 0..2 {
             self.dispatch(c);
+            while self.can_open(c) {
+                let Some(id) = self.core.due_pass(c, t) else {
+                    break;
+                };
+                self.open_pass(c, id, t);
+                self.dispatch(c);
+            }
         }
         for _ in 0..FINISH_BATCH {
             let Some(id) = self.core.done.pop_due(t) else {
@@ -164,6 +164,15 @@ impl Daemon {
         }
     }
 
+    /// Whether channel `c` could start a pass: none open, a slot free, nothing unsent.
+    fn can_open(&self, c: usize) -> bool {
+        !self.exiting
+            && self.alive[c]
+            && !self.core.in_pass(c)
+            && self.core.used()[c] < self.core.limit[c]
+            && self.out[c].is_empty()
+    }
+
     fn timeout(&self, t: i64) -> i32 {
         let ready = (!self.exiting
             && (!self.todo.is_empty() || self.rescan || !self.cleanup_dirs.is_empty()))
@@ -174,7 +183,7 @@ impl Daemon {
         let mut due = t + SLEEP_FOREVER;
         if !self.exiting {
             due = due.min(self.next_scan).min(self.next_cleanup);
-            for c in 0..2 {
+            for c in (0..2).filter(|&c| self.can_open(c)) {
                 due = due.min(self.core.next_pass(c).unwrap_or(due));
             }
         }
@@ -235,51 +244,6 @@ impl Daemon {
     fn status(&mut self) {
         let line = logline::status(self.core.used(), self.core.limit, self.exiting);
         self.log.put(&line);
-    }
-
-    fn scan_todo(&mut self, t: i64) {
-        self.rescan = false;
-        self.next_scan = t + SCAN_INTERVAL;
-        match std::fs::read_dir("todo") {
-            Ok(d) => {
-                let mut ids: Vec<u64> = d
-                    .flatten()
-                    .filter_map(|e| crate::scan::ulong_exact(e.file_name().as_encoded_bytes()))
-                    .collect();
-                ids.sort_unstable();
-                self.todo.extend(ids);
-            }
-            Err(_) => {
-                self.log
-                    .alert("unable to opendir todo, will try again in 10 seconds");
-                self.next_scan = t + 10;
-            }
-        }
-    }
-
-    fn preprocess(&mut self, t: i64) {
-        let n = self.todo.len().min(BATCH);
-        let mut staged = Vec::with_capacity(n);
-        for id in self.todo.drain(..n) {
-            staged.extend(todo::stage(id, &self.ctl.rewrite, &mut self.log));
-        }
-        for s in todo::commit(staged, &mut self.log) {
-            let ok = match self.clean(clean::Kind::Todo, s.id) {
-                true => true,
-                false => self.clean_alive && !queue::path("todo", s.id).exists(),
-            };
-            if !ok {
-                continue;
-            }
-            for c in 0..2 {
-                if s.chans[c] {
-                    self.core.pending[c].push(t, s.id);
-                }
-            }
-            if s.chans == [false, false] {
-                self.core.done.push(t, s.id);
-            }
-        }
     }
 
     /// Asks qmail-clean; whether it answered `+`.

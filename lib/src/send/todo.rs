@@ -5,13 +5,19 @@
 //! before qmail-clean is asked to remove `todo/ID`. Rerunning after a crash is harmless.
 
 use super::addr::Rewrite;
+use super::clean;
+use super::daemon::Daemon;
 use super::logline::{self, Log};
+use super::sched::SCAN_INTERVAL;
 use crate::queue;
 use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
+
+/// Most todo entries staged and committed together.
+const BATCH: usize = 64;
 
 /// The envelope records of `todo/ID`.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -149,45 +155,118 @@ pub fn stage(id: u64, rw: &Rewrite, log: &mut Log) -> Option<Staged> {
     Some(staged)
 }
 
+/// Most threads fsyncing at once: concurrent fsyncs share journal commits, so a batch costs
+/// about as much as one message.
+const SYNC_THREADS: usize = 8;
+
+/// fsyncs every file, several at a time; whether each one succeeded.
+fn sync_all(files: &[&File]) -> Vec<bool> {
+    if files.len() < 2 {
+        return files.iter().map(|f| f.sync_all().is_ok()).collect();
+    }
+    let per = files.len().div_ceil(SYNC_THREADS);
+    std::thread::scope(|sc| {
+        let jobs: Vec<_> = files
+            .chunks(per)
+            .map(|chunk| sc.spawn(move || chunk.iter().map(|f| f.sync_all().is_ok()).collect()))
+            .collect();
+        jobs.into_iter()
+            .flat_map(|j| j.join().unwrap_or_else(|_| vec![false; per]))
+            .collect()
+    })
+}
+
 /// Makes a batch durable: each file, then each directory holding one. Returns the envelopes
 /// that are now safe (their todo entries may go); the others are left for a later scan.
 pub fn commit(batch: Vec<Staged>, log: &mut Log) -> Vec<Staged> {
-    let mut ok: Vec<Staged> = batch
-        .into_iter()
-        .filter(|s| {
-            s.files.iter().all(|(p, f)| {
-                let r = f.sync_all();
-                if r.is_err() {
-                    log.warn(&format!("trouble fsyncing {}", show(p)));
-                }
-                r.is_ok()
-            })
-        })
+    let files: Vec<&File> = batch
+        .iter()
+        .flat_map(|s| s.files.iter().map(|(_, f)| f))
         .collect();
-    let dirs: BTreeSet<PathBuf> = ok
+    let mut synced = sync_all(&files).into_iter();
+    let mut bad: BTreeSet<PathBuf> = BTreeSet::new();
+    for s in &batch {
+        for (p, _) in &s.files {
+            if !synced.next().unwrap_or(false) {
+                log.warn(&format!("trouble fsyncing {}", show(p)));
+                bad.insert(p.clone());
+            }
+        }
+    }
+    let dirs: Vec<PathBuf> = batch
         .iter()
         .flat_map(|s| {
             s.files
                 .iter()
                 .filter_map(|(p, _)| p.parent().map(PathBuf::from))
         })
-        .collect();
-    let bad: BTreeSet<PathBuf> = dirs
+        .collect::<BTreeSet<PathBuf>>()
         .into_iter()
-        .filter(|d| {
-            let r = crate::fsync_dir(d);
-            if r.is_err() {
-                log.warn(&format!("trouble fsyncing {}", show(d)));
-            }
-            r.is_err()
-        })
         .collect();
+    let opened: Vec<Option<File>> = dirs.iter().map(|d| File::open(d).ok()).collect();
+    let handles: Vec<&File> = opened.iter().flatten().collect();
+    let mut synced = sync_all(&handles).into_iter();
+    for (d, f) in dirs.iter().zip(&opened) {
+        if f.is_none() || !synced.next().unwrap_or(false) {
+            log.warn(&format!("trouble fsyncing {}", show(d)));
+            bad.insert(d.clone());
+        }
+    }
+    let mut ok = batch;
     ok.retain(|s| {
         s.files
             .iter()
-            .all(|(p, _)| p.parent().is_none_or(|d| !bad.contains(d)))
+            .all(|(p, _)| !bad.contains(p) && p.parent().is_none_or(|d| !bad.contains(d)))
     });
     ok
+}
+
+impl Daemon {
+    /// Lists todo/ (sorted by id) for preprocessing.
+    pub(super) fn scan_todo(&mut self, t: i64) {
+        self.rescan = false;
+        self.next_scan = t + SCAN_INTERVAL;
+        match std::fs::read_dir("todo") {
+            Ok(d) => {
+                let mut ids: Vec<u64> = d
+                    .flatten()
+                    .filter_map(|e| crate::scan::ulong_exact(e.file_name().as_encoded_bytes()))
+                    .collect();
+                ids.sort_unstable();
+                self.todo.extend(ids);
+            }
+            Err(_) => {
+                self.log.alert("unable to opendir todo, sleeping...");
+                self.next_scan = t + 10;
+            }
+        }
+    }
+
+    /// Stages up to [`BATCH`] entries, commits them, has their todo entries removed and
+    /// schedules them.
+    pub(super) fn preprocess(&mut self, t: i64) {
+        let n = self.todo.len().min(BATCH);
+        let mut staged = Vec::with_capacity(n);
+        for id in self.todo.drain(..n) {
+            staged.extend(stage(id, &self.ctl.rewrite, &mut self.log));
+        }
+        for s in commit(staged, &mut self.log) {
+            // After `!`, an entry whose todo/ link is gone is scheduled all the same.
+            let ok = self.clean(clean::Kind::Todo, s.id)
+                || (self.clean_alive && !queue::path("todo", s.id).exists());
+            if !ok {
+                continue;
+            }
+            for c in 0..2 {
+                if s.chans[c] {
+                    self.core.pending[c].push(t, s.id);
+                }
+            }
+            if s.chans == [false, false] {
+                self.core.done.push(t, s.id);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
