@@ -13,7 +13,7 @@
 //! Spec:     shared/spec/qmail.md §3.3–3.5; formats.md §7.
 //!
 //! Order of operations (each step fsynced before the next depends on it): pid/ temp file →
-//! link mess/S/ID (ID = inode) → message → fsync file and mess/S → intd/ID → fsync → link
+//! link mess/S/ID (ID = inode) → message → intd/ID → fsync both files and mess/S → link
 //! todo/ID → fsync todo/ (the commit point) → trigger. Beyond qmail, the directory fsyncs make
 //! the links durable on filesystems without synchronous metadata (Linux).
 
@@ -67,14 +67,17 @@ fn run(_argv: Vec<OsString>) -> Result<u8, Fail> {
     r.map(|()| 0)
 }
 
-/// How the Received line names the caller.
+/// How the Received line names the caller: by the name of the account with its uid, one
+/// lookup (qmail looked up the uids of alias, qmaild and qmails, three lookups).
 fn invoker(uid: u32) -> Result<String, Fail> {
-    let look = |u| conf::uid(u).map_err(|_| Fail::silent(qq::UIDS));
-    Ok(if uid == look(conf::User::Alias)? {
+    let pw = id::getpwuid(uid).map_err(|_| Fail::silent(qq::UIDS))?;
+    let name = pw.map(|p| p.name).unwrap_or_default();
+    let is = |u| name == conf::user_name(u).as_bytes();
+    Ok(if is(conf::User::Alias) {
         "by alias".into()
-    } else if uid == look(conf::User::Qmaild)? {
+    } else if is(conf::User::Qmaild) {
         "from network".into()
-    } else if uid == look(conf::User::Qmails)? {
+    } else if is(conf::User::Qmails) {
         "for bounce".into()
     } else {
         format!("by uid {uid}")
@@ -146,8 +149,6 @@ fn enqueue(q: &mut Queued, uid: u32, pid: u32, start: i64, who: &str) -> Result<
         out.write_all(&buf[..n]).map_err(code(qq::WRITE))?;
     }
     let mess = out.into_inner().map_err(|_| Fail::silent(qq::WRITE))?;
-    mess.sync_all().map_err(code(qq::WRITE))?;
-    qlib::fsync_dir_of(&messpath).map_err(code(qq::WRITE))?;
 
     // 3. The envelope, into intd/ID.
     let intdpath = queue::path("intd", ino);
@@ -177,6 +178,10 @@ fn enqueue(q: &mut Queued, uid: u32, pid: u32, start: i64, who: &str) -> Result<
         out.write_all(b"\0").map_err(code(qq::WRITE))?;
     }
     let intd = out.into_inner().map_err(|_| Fail::silent(qq::WRITE))?;
+    // Both files are written before either is synced, so that one journal commit can carry
+    // them (and mess/S/ID's link) instead of two; todo/ID still comes only after all of it.
+    mess.sync_all().map_err(code(qq::WRITE))?;
+    qlib::fsync_dir_of(&messpath).map_err(code(qq::WRITE))?;
     intd.sync_all().map_err(code(qq::WRITE))?;
 
     // 4. The commit point: todo/ID, made durable.

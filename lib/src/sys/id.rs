@@ -105,14 +105,39 @@ pub fn getpwnam(name: &[u8]) -> io::Result<Option<Passwd>> {
         if res.is_null() {
             return Ok(None);
         }
-        return Ok(Some(Passwd {
-            name: bytes(pw.pw_name),
-            passwd: bytes(pw.pw_passwd),
-            uid: pw.pw_uid,
-            gid: pw.pw_gid,
-            dir: bytes(pw.pw_dir),
-            shell: bytes(pw.pw_shell),
-        }));
+        return Ok(Some(passwd_of(&pw)));
+    }
+}
+
+/// [`getpwuid_r(uid)`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/getpwuid.html):
+/// the account's entry, `Ok(None)` when no account has that uid.
+pub fn getpwuid(uid: u32) -> io::Result<Option<Passwd>> {
+    let mut buf = vec![0u8; 16384];
+    loop {
+        // SAFETY: zeroed passwd is a valid out-parameter; all pointers are valid for the call.
+        let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut res: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: buffer and out-parameters live across the call.
+        let r =
+            unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr().cast(), buf.len(), &mut res) };
+        match r {
+            libc::ERANGE if buf.len() < 1 << 20 => buf.resize(buf.len() * 4, 0),
+            libc::EINTR => {}
+            0 if res.is_null() => return Ok(None),
+            0 => return Ok(Some(passwd_of(&pw))),
+            e => return Err(io::Error::from_raw_os_error(e)),
+        }
+    }
+}
+
+fn passwd_of(pw: &libc::passwd) -> Passwd {
+    Passwd {
+        name: bytes(pw.pw_name),
+        passwd: bytes(pw.pw_passwd),
+        uid: pw.pw_uid,
+        gid: pw.pw_gid,
+        dir: bytes(pw.pw_dir),
+        shell: bytes(pw.pw_shell),
     }
 }
 
