@@ -3,9 +3,9 @@
 //! lands in a user's Maildir owned by that user; qmail-queue (setuid qmailq) cannot be
 //! redirected; a full queue disk refuses new mail and keeps what it accepted.
 //! These need root and the build package/test makes for them (T_ROOT_HOME, T_ROOT_CMD).
-//! The same install under daemontools: package/run links a service into a running svscan.
-//! Not tested here: /var/qmail itself (never touched by tests); runit and s6 (package/run
-//! writes their log scripts the same way, but neither is installed here).
+//! The same install under daemontools, runit and s6: package/run links a service into a
+//! running scanner, with the suite's own logger.
+//! Not tested here: /var/qmail itself (never touched by tests).
 
 use crate::common::{ls, wait_for};
 use std::os::unix::fs::MetadataExt;
@@ -426,26 +426,36 @@ fn a_full_maildir_disk_defers_and_delivers_later() {
     stop(&home, &user, pid);
 }
 
-#[test]
-#[ignore = "needs root"]
-fn runs_under_daemontools_with_multilog() {
+/// One supervision suite: its scanner, how to tell a supervisor to stop and exit, and the
+/// first characters of a log line its logger writes.
+struct Suite {
+    scanner: &'static str,
+    stop: &'static [&'static str],
+    log_stop: &'static [&'static str],
+    stamp: char,
+}
+
+/// package/run into a real scanner of `suite` running on a scan directory of our own; a
+/// message is delivered and logged; everything stops and is reaped afterwards.
+fn supervised(tag: &str, suite: Suite) {
+    let bin = format!("/usr/bin/{}", suite.scanner);
     assert!(
-        Path::new("/usr/bin/svscan").exists(),
-        "daemontools is not installed (.ci/run installs it)"
+        Path::new(&bin).exists(),
+        "{bin} is not installed (.ci/run installs daemontools, runit and s6)"
     );
-    let (home, user) = prepare("5");
-    let scan = home.parent().unwrap().join("rqmail-scan");
+    let (home, user) = prepare(tag);
+    let scan = home.parent().unwrap().join(format!("rqmail-scan.{tag}"));
     let _ = std::fs::remove_dir_all(&scan);
     std::fs::create_dir(&scan).unwrap();
     let s = scan.display().to_string();
     sh(
         "run",
         &[&home.display().to_string()],
-        &[("SCANDIR", &s), ("SCANKIND", "svscan")],
+        &[("SCANDIR", &s), ("SCANKIND", suite.scanner)],
     );
     let sv = home.join("service/qmail-send");
     assert_eq!(std::fs::read_link(scan.join("qmail-send")).unwrap(), sv);
-    let mut svscan = Command::new("svscan")
+    let mut scanner = Command::new(&bin)
         .arg(&scan)
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
@@ -453,10 +463,7 @@ fn runs_under_daemontools_with_multilog() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let up = wait_for(20, || {
-        let o = Command::new("svstat").arg(&sv).output().unwrap();
-        String::from_utf8_lossy(&o.stdout).contains(": up (pid ")
-    });
+    // Accepted even before qmail-send runs (qmail-queue needs nobody); delivered once it runs.
     assert_eq!(
         as_nobody(
             &home.join("bin/sendmail"),
@@ -467,7 +474,7 @@ fn runs_under_daemontools_with_multilog() {
         0
     );
     let new = user.join("Maildir/new");
-    let delivered = wait_for(20, || ls(&new).len() == 1);
+    let delivered = wait_for(30, || ls(&new).len() == 1);
     let current = sv.join("log/main/current");
     let logged = wait_for(10, || {
         std::fs::read_to_string(&current)
@@ -475,15 +482,20 @@ fn runs_under_daemontools_with_multilog() {
             .contains(" end msg ")
     });
     let log = std::fs::read_to_string(&current).unwrap_or_default();
-    // Tear down before asserting: the service out of the scan directory, both supervise
-    // processes told to stop and exit (svscan reaps them), then svscan itself.
+    // Tear down before asserting: the service out of the scan directory, its supervisors told
+    // to stop and exit (the scanner reaps them), then the scanner itself.
     let _ = std::fs::remove_file(scan.join("qmail-send"));
-    let _ = Command::new("svc")
-        .arg("-dx")
-        .arg(&sv)
-        .arg(sv.join("log"))
-        .status();
-    // supervise runs in the service directory: gone when no process has its cwd there.
+    for (cmd, dir) in [(suite.stop, sv.clone()), (suite.log_stop, sv.join("log"))] {
+        if let Some((prog, args)) = cmd.split_first() {
+            let _ = Command::new(prog)
+                .args(args)
+                .arg(&dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+    // supervisors run in the service directory: gone when no process has its cwd there.
     let gone = wait_for(30, || {
         ls("/proc")
             .iter()
@@ -492,23 +504,68 @@ fn runs_under_daemontools_with_multilog() {
                 std::fs::read_link(format!("/proc/{p}/cwd")).map_or(true, |d| !d.starts_with(&sv))
             })
     });
-    // svscan reaps its exited children on its next scan (every 5 s): wait for that.
-    let reaped = wait_for(15, || children(svscan.id()).is_empty());
-    let _ = svscan.kill();
-    let _ = svscan.wait();
+    // The scanner reaps its exited children on its next scan (every 5 s): wait for that.
+    let reaped = wait_for(15, || children(scanner.id()).is_empty());
+    let _ = scanner.kill();
+    let _ = scanner.wait();
     let _ = std::fs::remove_dir_all(&scan);
     let _ = std::fs::remove_dir_all(&user);
     let _ = std::fs::remove_dir_all(&home);
     assert!(
-        up && delivered && logged,
-        "up {up}, delivered {delivered}, logged {logged}:\n{log}"
+        delivered && logged,
+        "{}: delivered {delivered}, logged {logged}:\n{log}",
+        suite.scanner
     );
     assert!(
-        log.lines().all(|l| l.starts_with('@') && l.len() > 26),
-        "multilog stamps every line:\n{log}"
+        log.lines()
+            .all(|l| l.starts_with(suite.stamp) && l.len() > 26),
+        "the logger stamps every line:\n{log}"
     );
     assert!(log.contains(" status: local 0/10 remote 0/20\n"), "{log}");
-    assert!(gone && reaped, "supervise processes left behind");
+    assert!(gone && reaped, "{}: supervisors left behind", suite.scanner);
+}
+
+#[test]
+#[ignore = "needs root"]
+fn runs_under_daemontools_with_multilog() {
+    supervised(
+        "5",
+        Suite {
+            scanner: "svscan",
+            stop: &["svc", "-dx"],
+            log_stop: &["svc", "-dx"],
+            stamp: '@',
+        },
+    );
+}
+
+#[test]
+#[ignore = "needs root"]
+fn runs_under_runit_with_svlogd() {
+    // runsv supervises the service and its log together; `sv exit` stops both and exits.
+    supervised(
+        "7",
+        Suite {
+            scanner: "runsvdir",
+            stop: &["sv", "exit"],
+            log_stop: &[],
+            stamp: '2',
+        },
+    );
+}
+
+#[test]
+#[ignore = "needs root"]
+fn runs_under_s6_with_s6_log() {
+    supervised(
+        "8",
+        Suite {
+            scanner: "s6-svscan",
+            stop: &["s6-svc", "-dx"],
+            log_stop: &["s6-svc", "-dx"],
+            stamp: '@',
+        },
+    );
 }
 
 #[test]
