@@ -137,3 +137,22 @@ fn package_scripts_stay_small() {
         assert!(text.lines().count() <= 40, "package/{s}: over 40 lines");
     }
 }
+
+#[test]
+fn tools_do_not_panic_or_print_unchecked() {
+    let words = [
+        ".unwrap()",
+        ".expect(",
+        "panic!",
+        "println!",
+        "print!(",
+        "unreachable!",
+        "todo!",
+    ];
+    for t in tools() {
+        let src = read(&format!("tools/{t}.rs"));
+        for w in words {
+            assert!(!src.contains(w), "tools/{t}.rs uses {w}");
+        }
+    }
+}
