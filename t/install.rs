@@ -602,3 +602,62 @@ fn a_bare_name_is_local_on_a_host_without_a_dot() {
     assert!(m.starts_with("Return-Path: <nobody@rqmailtesthost.localdomain>\nDelivered-To: tuser@rqmailtesthost.localdomain\n"), "{m}");
     stop(&home, &user, pid);
 }
+
+#[test]
+#[ignore = "needs root"]
+fn reinstalling_upgrades_in_place_and_keeps_controls_users_and_queue() {
+    // Deliveries on hold, so that a message waits in the queue across the upgrade.
+    let (home, user, pid) = install_with("9", |home| {
+        std::fs::write(home.join("control/concurrencylocal"), "0\n").unwrap()
+    });
+    assert_eq!(
+        as_nobody(
+            &home.join("bin/sendmail"),
+            &["tuser"],
+            &[("USER", "nobody")],
+            b"Subject: across\n\nkept\n"
+        ),
+        0
+    );
+    let todo_gone = wait_for(20, || ls(home.join("queue/todo")).is_empty());
+    std::fs::write(home.join("control/me"), "changed-by-operator.example\n").unwrap();
+    let assign = std::fs::read(home.join("users/assign")).unwrap();
+    let alias = std::fs::read(home.join("alias/.qmail-postmaster")).unwrap();
+    let rc = std::fs::read(home.join("rc")).unwrap();
+
+    // The same steps package/install runs again, programs replaced and qmail-send restarted.
+    let h = home.display().to_string();
+    sh("users", &[], &[]);
+    sh("upgrade", &[&h], &[]);
+    sh("config", &[&h, "another-name.example"], &[]);
+    std::fs::write(home.join("control/concurrencylocal"), "10\n").unwrap();
+    sh("run", &[&h], &[("SCANDIR", "none")]);
+    let pid2: u32 = std::fs::read_to_string(home.join("log/qmail-send.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "the old qmail-send was stopped"
+    );
+
+    assert_eq!(
+        std::fs::read_to_string(home.join("control/me")).unwrap(),
+        "changed-by-operator.example\n"
+    );
+    assert_eq!(std::fs::read(home.join("users/assign")).unwrap(), assign);
+    assert_eq!(
+        std::fs::read(home.join("alias/.qmail-postmaster")).unwrap(),
+        alias
+    );
+    assert_eq!(std::fs::read(home.join("rc")).unwrap(), rc);
+    let new = user.join("Maildir/new");
+    assert!(
+        todo_gone && wait_for(20, || ls(&new).len() == 1),
+        "the queued message was not delivered after the upgrade"
+    );
+    let m = std::fs::read_to_string(new.join(&ls(&new)[0])).unwrap();
+    assert!(m.ends_with("\n\nkept\n"), "{m}");
+    stop(&home, &user, pid2);
+}
