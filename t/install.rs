@@ -94,19 +94,34 @@ fn install(tag: &str) -> (PathBuf, PathBuf, u32) {
     install_with(tag, |_| {})
 }
 
-fn install_with(tag: &str, before_run: impl FnOnce(&Path)) -> (PathBuf, PathBuf, u32) {
-    let (home, user) = prepare(tag);
-    before_run(&home);
+/// package/run in the background (never a supervision tree); the new qmail-send's pid.
+fn run_background(home: &Path) -> u32 {
     sh(
         "run",
         &[&home.display().to_string()],
         &[("SCANDIR", "none")],
     );
-    let pid: u32 = std::fs::read_to_string(home.join("log/qmail-send.pid"))
+    std::fs::read_to_string(home.join("log/qmail-send.pid"))
         .unwrap()
         .trim()
         .parse()
-        .unwrap();
+        .unwrap()
+}
+
+/// `sendmail tuser` as nobody with `msg` on stdin; its exit code.
+fn send_tuser(home: &Path, msg: &[u8]) -> i32 {
+    as_nobody(
+        &home.join("bin/sendmail"),
+        &["tuser"],
+        &[("USER", "nobody")],
+        msg,
+    )
+}
+
+fn install_with(tag: &str, before_run: impl FnOnce(&Path)) -> (PathBuf, PathBuf, u32) {
+    let (home, user) = prepare(tag);
+    before_run(&home);
+    let pid = run_background(&home);
     assert!(
         wait_for(10, || children(pid).len() == 3),
         "daemons: {:?}",
@@ -185,15 +200,7 @@ fn real_install_delivers_as_the_user_with_daemons_under_their_own_uids() {
         );
     }
 
-    assert_eq!(
-        as_nobody(
-            &home.join("bin/sendmail"),
-            &["tuser"],
-            &[("USER", "nobody")],
-            b"Subject: hi\n\nhello\n"
-        ),
-        0
-    );
+    assert_eq!(send_tuser(&home, b"Subject: hi\n\nhello\n"), 0);
     let new = user.join("Maildir/new");
     assert!(
         wait_for(20, || ls(&new).len() == 1),
@@ -292,12 +299,7 @@ fn a_full_queue_disk_refuses_new_mail_and_keeps_what_it_accepted() {
     let mut accepted = Vec::new();
     let mut refused = 0;
     for n in 0..30 {
-        match as_nobody(
-            &home.join("bin/sendmail"),
-            &["tuser"],
-            &[("USER", "nobody")],
-            body(n).as_bytes(),
-        ) {
+        match send_tuser(&home, body(n).as_bytes()) {
             0 => accepted.push(n),
             111 => refused += 1,
             c => panic!("sendmail exit {c}"),
@@ -327,16 +329,7 @@ fn a_full_queue_disk_refuses_new_mail_and_keeps_what_it_accepted() {
 
     // Deliveries on again: everything accepted arrives intact.
     std::fs::write(home.join("control/concurrencylocal"), "10\n").unwrap();
-    sh(
-        "run",
-        &[&home.display().to_string()],
-        &[("SCANDIR", "none")],
-    );
-    let pid2: u32 = std::fs::read_to_string(home.join("log/qmail-send.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid2 = run_background(&home);
     assert!(!Path::new(&format!("/proc/{pid}")).exists());
     let new = user.join("Maildir/new");
     assert!(
@@ -394,15 +387,7 @@ fn a_full_maildir_disk_defers_and_delivers_later() {
         );
     }
     let big = format!("Subject: big\n\n{}\n", "y".repeat(200 * 1024));
-    assert_eq!(
-        as_nobody(
-            &home.join("bin/sendmail"),
-            &["tuser"],
-            &[("USER", "nobody")],
-            big.as_bytes()
-        ),
-        0
-    );
+    assert_eq!(send_tuser(&home, big.as_bytes()), 0);
     let log = home.join("log/qmail-send");
     assert!(
         wait_for(20, || std::fs::read_to_string(&log)
@@ -464,15 +449,7 @@ fn supervised(tag: &str, suite: Suite) {
         .spawn()
         .unwrap();
     // Accepted even before qmail-send runs (qmail-queue needs nobody); delivered once it runs.
-    assert_eq!(
-        as_nobody(
-            &home.join("bin/sendmail"),
-            &["tuser"],
-            &[("USER", "nobody")],
-            b"Subject: supervised\n\nhi\n"
-        ),
-        0
-    );
+    assert_eq!(send_tuser(&home, b"Subject: supervised\n\nhi\n"), 0);
     let new = user.join("Maildir/new");
     let delivered = wait_for(30, || ls(&new).len() == 1);
     let current = sv.join("log/main/current");
@@ -572,26 +549,12 @@ fn runs_under_s6_with_s6_log() {
 #[ignore = "needs root"]
 fn a_bare_name_is_local_on_a_host_without_a_dot() {
     let (home, user) = prepare_for("6", "rqmailtesthost");
-    let h = home.display().to_string();
     assert_eq!(
         std::fs::read_to_string(home.join("control/defaultdomain")).unwrap(),
         "localdomain\n"
     );
-    sh("run", &[&h], &[("SCANDIR", "none")]);
-    let pid: u32 = std::fs::read_to_string(home.join("log/qmail-send.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    assert_eq!(
-        as_nobody(
-            &home.join("bin/sendmail"),
-            &["tuser"],
-            &[("USER", "nobody")],
-            b"Subject: bare\n\nhi\n"
-        ),
-        0
-    );
+    let pid = run_background(&home);
+    assert_eq!(send_tuser(&home, b"Subject: bare\n\nhi\n"), 0);
     let new = user.join("Maildir/new");
     assert!(
         wait_for(20, || ls(&new).len() == 1),
@@ -610,15 +573,7 @@ fn reinstalling_upgrades_in_place_and_keeps_controls_users_and_queue() {
     let (home, user, pid) = install_with("9", |home| {
         std::fs::write(home.join("control/concurrencylocal"), "0\n").unwrap()
     });
-    assert_eq!(
-        as_nobody(
-            &home.join("bin/sendmail"),
-            &["tuser"],
-            &[("USER", "nobody")],
-            b"Subject: across\n\nkept\n"
-        ),
-        0
-    );
+    assert_eq!(send_tuser(&home, b"Subject: across\n\nkept\n"), 0);
     let todo_gone = wait_for(20, || ls(home.join("queue/todo")).is_empty());
     std::fs::write(home.join("control/me"), "changed-by-operator.example\n").unwrap();
     let assign = std::fs::read(home.join("users/assign")).unwrap();
@@ -631,12 +586,7 @@ fn reinstalling_upgrades_in_place_and_keeps_controls_users_and_queue() {
     sh("upgrade", &[&h], &[]);
     sh("config", &[&h, "another-name.example"], &[]);
     std::fs::write(home.join("control/concurrencylocal"), "10\n").unwrap();
-    sh("run", &[&h], &[("SCANDIR", "none")]);
-    let pid2: u32 = std::fs::read_to_string(home.join("log/qmail-send.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid2 = run_background(&home);
     assert!(
         !Path::new(&format!("/proc/{pid}")).exists(),
         "the old qmail-send was stopped"
