@@ -13,7 +13,7 @@ use crate::common::{bin, run, Cmd, Out, TmpDir};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::{UnixDatagram, UnixListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -241,25 +241,12 @@ impl Drop for Running {
 }
 
 fn start(dev: &Path, args: &[&str]) -> Running {
-    let mut c = Command::new("unshare");
-    c.env_clear()
-        .env("PATH", crate::common::path_env())
-        .args([
-            "--user",
-            "--map-root-user",
-            "--mount",
-            "--",
-            "sh",
-            "-c",
-            BIND,
-        ])
-        .arg(dev)
-        .arg(bin("splogger"))
-        .args(args)
+    let mut c = splogger(dev, args);
+    c.raw()
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    Running(c.spawn().expect("spawn splogger"))
+    Running(c.raw().spawn().expect("spawn splogger"))
 }
 
 /// One datagram, waiting up to 30 s.
