@@ -27,6 +27,8 @@ pub mod prot;
 pub mod qmail;
 pub mod queue;
 pub mod quote;
+pub mod rcpthosts;
+pub mod received;
 pub mod scan;
 pub mod spawn;
 pub mod tai64n;
