@@ -62,3 +62,21 @@ pub fn setup(cmd: &mut Command, setup: Setup) {
     // SAFETY: the hook only makes async-signal-safe system calls and does not allocate.
     unsafe { cmd.pre_exec(hook) };
 }
+
+/// [`fork()`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/fork.html):
+/// `Some(pid)` in the parent, `None` in the child. Only for single-threaded programs
+/// (tcpserver's per-connection child runs ordinary Rust code before it execs).
+pub fn fork() -> std::io::Result<Option<i32>> {
+    // SAFETY: the callers are single-threaded, so the child's copy of the heap and locks is sane.
+    let pid = super::cvt(unsafe { libc::fork() })?;
+    Ok((pid != 0).then_some(pid))
+}
+
+/// Reaps one exited child without blocking: `(pid, raw wait status)`, or `None` when no
+/// child has exited (or there are no children).
+pub fn reap() -> Option<(i32, i32)> {
+    let mut status = 0;
+    // SAFETY: status is a valid out-pointer; WNOHANG never blocks.
+    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+    (pid > 0).then_some((pid, status))
+}
