@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 const NOBODY: u32 = 65534;
+/// The port the installed SMTP service listens on in these tests (never 25).
+const SMTP_PORT: &str = "2625";
 
 fn root_home() -> PathBuf {
     PathBuf::from(
@@ -99,7 +101,7 @@ fn run_background(home: &Path) -> u32 {
     sh(
         "run",
         &[&home.display().to_string()],
-        &[("SCANDIR", "none")],
+        &[("SCANDIR", "none"), ("ENABLE", "qmail-send")],
     );
     std::fs::read_to_string(home.join("log/qmail-send.pid"))
         .unwrap()
@@ -144,6 +146,7 @@ fn prepare_for(tag: &str, fqdn: &str) -> (PathBuf, PathBuf) {
     sh("users", &[], &[]);
     sh("upgrade", &[&h], &[]);
     sh("config", &[&h, fqdn], &[]);
+    sh("services", &[&h], &[("SMTPPORT", SMTP_PORT)]);
     let user = home.parent().unwrap().join(format!("rqmail-user.{tag}"));
     let _ = std::fs::remove_dir_all(&user);
     std::fs::create_dir(&user).unwrap();
@@ -436,7 +439,11 @@ fn supervised(tag: &str, suite: Suite) {
     sh(
         "run",
         &[&home.display().to_string()],
-        &[("SCANDIR", &s), ("SCANKIND", suite.scanner)],
+        &[
+            ("SCANDIR", &s),
+            ("SCANKIND", suite.scanner),
+            ("ENABLE", "qmail-send"),
+        ],
     );
     let sv = home.join("service/qmail-send");
     assert_eq!(std::fs::read_link(scan.join("qmail-send")).unwrap(), sv);
@@ -585,6 +592,7 @@ fn reinstalling_upgrades_in_place_and_keeps_controls_users_and_queue() {
     sh("users", &[], &[]);
     sh("upgrade", &[&h], &[]);
     sh("config", &[&h, "another-name.example"], &[]);
+    sh("services", &[&h], &[("SMTPPORT", SMTP_PORT)]);
     std::fs::write(home.join("control/concurrencylocal"), "10\n").unwrap();
     let pid2 = run_background(&home);
     assert!(
@@ -610,4 +618,68 @@ fn reinstalling_upgrades_in_place_and_keeps_controls_users_and_queue() {
     let m = std::fs::read_to_string(new.join(&ls(&new)[0])).unwrap();
     assert!(m.ends_with("\n\nkept\n"), "{m}");
     stop(&home, &user, pid2);
+}
+
+#[test]
+#[ignore = "needs root"]
+fn the_smtp_service_accepts_mail_under_tcpserver_as_qmaild() {
+    let (home, user) = prepare("10");
+    let h = home.display().to_string();
+    for (svc, rules) in [
+        ("qmail-smtpd", "smtp"),
+        ("qmail-qmtpd", "qmtp"),
+        ("qmail-qmqpd", "qmqp"),
+    ] {
+        let run = std::fs::read_to_string(home.join(format!("service/{svc}/run"))).unwrap();
+        assert!(
+            run.contains(&format!("-x {h}/control/tcp.{rules}.cdb")),
+            "{run}"
+        );
+        assert!(run.contains(&format!(" {svc}\n")), "{run}");
+        assert!(home.join(format!("control/tcp.{rules}.cdb")).exists());
+    }
+    sh(
+        "run",
+        &[&h],
+        &[("SCANDIR", "none"), ("ENABLE", "qmail-send qmail-smtpd")],
+    );
+    let pid_of = |name: &str| -> u32 {
+        let f = home.join(format!("log/{name}.pid"));
+        std::fs::read_to_string(f).unwrap().trim().parse().unwrap()
+    };
+    let (send, smtpd) = (pid_of("qmail-send"), pid_of("qmail-smtpd"));
+    let log = home.join("log/qmail-smtpd");
+    let listening = wait_for(10, || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("tcpserver: status: 0/20\n")
+    });
+    let script = format!(
+        "import smtplib\ns = smtplib.SMTP('127.0.0.1', {SMTP_PORT}, timeout=30)\n\
+         s.sendmail('sender@example.net', ['tuser@rqmail-test.example'], 'Subject: over smtp\\n\\nhello\\n')\ns.quit()\n"
+    );
+    let sent = listening
+        && Command::new("python3")
+            .args(["-c", &script])
+            .status()
+            .is_ok_and(|s| s.success());
+    let new = user.join("Maildir/new");
+    let delivered = sent && wait_for(30, || ls(&new).len() == 1);
+    let msg = ls(&new)
+        .first()
+        .map(|f| std::fs::read_to_string(new.join(f)).unwrap())
+        .unwrap_or_default();
+    let server_uid = uid_of(smtpd);
+    let _ = qlib::sys::sig::kill(smtpd as i32, qlib::sys::sig::SIGTERM);
+    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    stop(&home, &user, send);
+    assert!(listening && sent && delivered, "{log_text}");
+    assert_eq!(server_uid, account("qmaild"), "tcpserver runs as qmaild");
+    assert!(
+        msg.contains("\nReceived: from ")
+            && msg.contains("(127.0.0.1)\n  by rqmail-test.example with SMTP; "),
+        "{msg}"
+    );
+    assert!(msg.ends_with("\n\nhello\n"), "{msg}");
+    assert!(log_text.contains(" ok "), "{log_text}");
 }

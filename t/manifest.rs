@@ -126,7 +126,7 @@ fn unsafe_and_libc_only_in_sys() {
 #[test]
 fn package_scripts_stay_small() {
     for s in [
-        "compile", "install", "upgrade", "run", "test", "users", "config",
+        "compile", "install", "upgrade", "run", "test", "users", "config", "services",
     ] {
         let text = read(&format!("package/{s}"));
         assert!(
