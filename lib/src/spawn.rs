@@ -5,6 +5,7 @@
 
 use crate::child::Wait;
 use crate::sys::fd::{self, PollFd};
+use crate::sys::sig;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -49,6 +50,10 @@ pub fn run(chan: &mut dyn Channel, limit: u8, owner: u32) -> io::Result<()> {
     let mut input = File::from(fd::inherited(0).ok_or_else(|| io::Error::from_raw_os_error(9))?);
     let mut output = File::from(fd::inherited(1).ok_or_else(|| io::Error::from_raw_os_error(9))?);
     output.write_all(&[limit])?;
+    // A child's exit wakes the poll below: its pipe reaches end of file a moment before the
+    // child can be reaped, and polling on a timer for that moment cost up to 50 ms a delivery.
+    let mut wake = File::from(sig::wake_pipe()?);
+    sig::catch(sig::SIGCHLD)?;
     let mut slots: Vec<Option<Slot>> = (0..limit).map(|_| None).collect();
     let mut buf: Vec<u8> = Vec::new();
     let mut eof = false;
@@ -78,7 +83,16 @@ pub fn run(chan: &mut dyn Channel, limit: u8, owner: u32) -> io::Result<()> {
                 ..Default::default()
             });
         }
-        fd::poll(&mut polls, if waiting_exit { 50 } else { -1 })?;
+        polls.push(PollFd {
+            fd: wake.as_raw_fd(),
+            read: true,
+            ..Default::default()
+        });
+        fd::poll(&mut polls, if waiting_exit { 1000 } else { -1 })?;
+        if polls.pop().is_some_and(|p| p.readable) {
+            let _ = wake.read(&mut [0u8; 64]);
+            sig::take(sig::SIGCHLD);
+        }
         if polls[0].readable {
             let mut chunk = [0u8; 4096];
             match input.read(&mut chunk) {
