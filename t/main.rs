@@ -26,6 +26,12 @@ mod qmail_lspawn;
 mod qmail_newu;
 #[path = "qmail-pw2u.rs"]
 mod qmail_pw2u;
+#[path = "qmail-qmqpc.rs"]
+mod qmail_qmqpc;
+#[path = "qmail-qmqpd.rs"]
+mod qmail_qmqpd;
+#[path = "qmail-qmtpd.rs"]
+mod qmail_qmtpd;
 #[path = "qmail-queue.rs"]
 mod qmail_queue;
 #[path = "qmail-rspawn.rs"]

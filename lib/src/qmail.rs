@@ -85,6 +85,19 @@ impl Queue {
         self.envelope.push(0);
     }
 
+    /// Gives up on the message (qmail_fail): the envelope ends without its final `\0`, so
+    /// qmail-queue queues nothing; then waits for it.
+    pub fn abort(mut self) {
+        drop(self.mess);
+        drop(self.env.take());
+        drop(self.err);
+        while let Err(e) = self.child.wait() {
+            if e.kind() != io::ErrorKind::Interrupted {
+                break;
+            }
+        }
+    }
+
     /// Finishes the message and the envelope and waits: `Ok(())` if it was queued.
     pub fn close(mut self) -> Result<(), Refused> {
         let flushed = !self.write_failed && self.mess.flush().is_ok();
