@@ -36,6 +36,7 @@ pub mod timeout;
 
 pub use durable::{fsync_dir, fsync_dir_of};
 pub mod addrlist;
+pub mod dns;
 pub mod dotqmail;
 pub mod getopt;
 pub mod getpw;
