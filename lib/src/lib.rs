@@ -45,6 +45,7 @@ pub mod inject;
 pub mod maildir;
 pub mod mbox;
 pub mod pw2u;
+pub mod rbl;
 pub mod send;
 pub mod splog;
 pub mod syslog;
