@@ -380,3 +380,35 @@ fn usage() {
             .expect(100, "", u);
     }
 }
+
+#[test]
+fn resolvers_from_dnscacheip() {
+    // a dead server first, then IPv6 loopback: the second one answers
+    let cmd = rbl("rblsmtpd", "127.0.0.2", &["-t0", "-r", "rbl.test", "true"])
+        .env("DNSCACHEIP", "127.0.0.2, ::1");
+    let o = netns::with_dns(&zone(), cmd);
+    o.expect(
+        0,
+        "451 listed at rbl.test\r\n",
+        &format!(
+            "rblsmtpd: 127.0.0.2 pid {}: 451 listed at rbl.test\n",
+            pid_of(&o)
+        ),
+    );
+    // a DNSCACHEIP that is not a list of addresses: every lookup fails temporarily
+    let cmd = rbl(
+        "rblsmtpd",
+        "127.0.0.2",
+        &["-t0", "-c", "-r", "rbl.test", "true"],
+    )
+    .env("DNSCACHEIP", "127.0.0.1 dns.example");
+    let o = netns::with_dns(&zone(), cmd);
+    o.expect(
+        0,
+        "451 temporary RBL lookup error\r\n",
+        &format!(
+            "rblsmtpd: 127.0.0.2 pid {}: 451 temporary RBL lookup error\n",
+            pid_of(&o)
+        ),
+    );
+}
