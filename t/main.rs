@@ -48,6 +48,8 @@ mod qmail_send;
 mod qmail_start;
 #[path = "recordio.rs"]
 mod recordio;
+#[path = "rblsmtpd.rs"]
+mod rblsmtpd;
 #[path = "sendmail.rs"]
 mod sendmail;
 #[path = "splogger.rs"]
