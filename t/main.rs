@@ -46,10 +46,10 @@ mod qmail_rspawn;
 mod qmail_send;
 #[path = "qmail-start.rs"]
 mod qmail_start;
-#[path = "recordio.rs"]
-mod recordio;
 #[path = "rblsmtpd.rs"]
 mod rblsmtpd;
+#[path = "recordio.rs"]
+mod recordio;
 #[path = "sendmail.rs"]
 mod sendmail;
 #[path = "splogger.rs"]

@@ -1,10 +1,11 @@
-//! tcp-env: under Debian's tcpserver (socket on fd 0), with PROTO removed it finds the
-//! addresses itself, removes names it cannot find and TCPREMOTEINFO; with PROTO=TCP it
-//! passes everything through; a non-socket fd 0 or no program is exit 111.
-//! Not tested here: an answering ident server (port 113; the query is unit-tested in
-//! lib/src/ident.rs).
+//! tcp-env: under Debian's tcpserver (socket on fd 0) in a namespace with a fake DNS server and
+//! an ident server on port 113: with PROTO removed it finds the addresses itself, lower-cased
+//! PTR names, `softdnserror` for a SERVFAIL, no TCPREMOTEHOST without a PTR, TCPREMOTEINFO from
+//! the ident answer (stale value replaced; removed with -R); with PROTO=TCP it passes
+//! everything through; a non-socket fd 0 or no program is a silent exit 111.
+//! Not tested here: IPv6 sockets (the variables are unit-tested in lib/src/tcpenv.rs).
 
-use crate::common::{run, Bg};
+use crate::common::{netns, run, Bg, TmpDir};
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
@@ -39,43 +40,93 @@ pub fn fetch(port: u16) -> (u16, String) {
 
 const ENV: &str = "env | grep -E '^(PROTO|TCP)' | sort";
 
+/// Shell lines that start an ident server answering `joe` on port 113 (inside a namespace).
+pub const IDENTD: &str = r#"python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 113)); s.listen(5); open("identready", "w").close()
+while True:
+    c, _ = s.accept(); q = c.makefile("rb").readline()
+    c.sendall(q.strip() + b" : USERID : UNIX : j o\te\r\n"); c.close()
+' &
+n=0; while [ ! -e identready ]; do n=$((n+1)); [ $n -gt 400 ] && exit 98; sleep 0.05; done
+"#;
+
+/// Shell lines that start Debian's tcpserver with "$@" as its arguments and set $p to its port.
+pub const TCPSERVER: &str = r#"tcpserver -1 "$@" > port &
+n=0; while [ ! -s port ]; do n=$((n+1)); [ $n -gt 400 ] && exit 99; sleep 0.05; done
+p=$(cat port)
+"#;
+
 #[test]
-fn finds_the_addresses_itself_when_proto_is_not_tcp() {
-    let (_srv, port) = tcpserver(
-        &["-RHl0"],
-        &[
-            "env",
-            "-u",
-            "PROTO",
-            "TCPREMOTEINFO=stale",
-            "tcp-env",
-            "-R",
-            "sh",
-            "-c",
-            ENV,
-        ],
+fn finds_addresses_names_and_ident_itself() {
+    let t = TmpDir::new("tcp-env");
+    let zone = "PTR 1.0.0.127.in-addr.arpa Local.Test\nSERVFAIL 3.0.0.127.in-addr.arpa\n";
+    let script = format!(
+        "{IDENTD}{TCPSERVER}\
+         for from in 127.0.0.3 127.0.0.4; do\n\
+           tcpclient -RHl0 -i $from 127.0.0.1 $p sh -c 'echo $TCPLOCALPORT; cat <&6'\n\
+         done\n"
     );
-    let (me, got) = fetch(port);
-    assert_eq!(
-        got,
-        format!(
-            "PROTO=TCP\nTCPLOCALIP=127.0.0.1\nTCPLOCALPORT={port}\n\
-             TCPREMOTEIP=127.0.0.1\nTCPREMOTEPORT={me}\n"
-        )
+    let o = netns::with_dns(
+        zone,
+        run("sh")
+            .args(["-c", &script, "sh", "-RHl0", "127.0.0.1", "0"])
+            .args([
+                "env",
+                "-u",
+                "PROTO",
+                "TCPREMOTEINFO=stale",
+                "tcp-env",
+                "-t5",
+            ])
+            .args(["sh", "-c", ENV])
+            .cwd(&t.0),
     );
-    // -r (the default) with no ident server: TCPREMOTEINFO removed all the same.
-    let (_srv, port) = tcpserver(
-        &["-RHl0"],
-        &["env", "-u", "PROTO", "tcp-env", "-t1", "sh", "-c", ENV],
+    assert_eq!((o.code, o.stderr()), (0, String::new()));
+    let out = o.stdout();
+    let port = std::fs::read_to_string(t.join("port")).expect("port");
+    let port = port.trim();
+    let mut want = String::new();
+    for (from, host) in [("3", Some("softdnserror")), ("4", None)] {
+        let me = out.lines().nth(want.lines().count()).expect("client port");
+        want.push_str(&format!(
+            "{me}\nPROTO=TCP\nTCPLOCALHOST=local.test\nTCPLOCALIP=127.0.0.1\n\
+             TCPLOCALPORT={port}\n"
+        ));
+        if let Some(h) = host {
+            want.push_str(&format!("TCPREMOTEHOST={h}\n"));
+        }
+        want.push_str(&format!(
+            "TCPREMOTEINFO=joe\nTCPREMOTEIP=127.0.0.{from}\nTCPREMOTEPORT={me}\n"
+        ));
+    }
+    assert_eq!(out, want);
+}
+
+#[test]
+fn no_ident_and_no_names() {
+    let t = TmpDir::new("tcp-env2");
+    let script = format!("{TCPSERVER}tcpclient -RHl0 127.0.0.1 $p sh -c 'cat <&6'\n");
+    let o = netns::with_dns(
+        "A x.test 127.0.0.9\n",
+        run("sh")
+            .args(["-c", &script, "sh", "-RHl0", "127.0.0.1", "0"])
+            .args(["env", "-u", "PROTO", "tcp-env", "-R", "sh", "-c", ENV])
+            .cwd(&t.0),
     );
-    let (me, got) = fetch(port);
-    assert_eq!(
-        got,
-        format!(
-            "PROTO=TCP\nTCPLOCALIP=127.0.0.1\nTCPLOCALPORT={port}\n\
-             TCPREMOTEIP=127.0.0.1\nTCPREMOTEPORT={me}\n"
-        )
+    assert_eq!((o.code, o.stderr()), (0, String::new()));
+    let port = std::fs::read_to_string(t.join("port")).expect("port");
+    let out = o.stdout();
+    let got: Vec<&str> = out
+        .lines()
+        .filter(|l| !l.starts_with("TCPREMOTEPORT="))
+        .collect();
+    let want = format!(
+        "PROTO=TCP TCPLOCALIP=127.0.0.1 TCPLOCALPORT={} TCPREMOTEIP=127.0.0.1",
+        port.trim()
     );
+    assert_eq!(got.join(" "), want);
 }
 
 #[test]

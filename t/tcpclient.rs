@@ -1,11 +1,11 @@
 //! tcpclient: connects on 127.0.0.1 and ::1 to listeners written here, puts the socket on
 //! fd 6/7 and leaves 0/1/2 alone, sets and removes the TCP variables (compared with Debian's
-//! /usr/bin/tcpclient for the same server), -i/-p seen by the server, -D, -T timeouts against a
-//! full backlog, refused ports, usage and -q/-v messages. Also the listener helpers the
-//! tcp-env and mconnect tests use.
-//! Not tested here: TCPREMOTEINFO from a real ident server (port 113 needs a namespace; the
-//! query itself is unit-tested in lib/src/ident.rs), and the second -T round with several
-//! addresses (needs DNS; the round logic is unit-tested in lib/src/tcpclient.rs).
+//! /usr/bin/tcpclient for the same server), -i/-p seen by the server, -D, -T timeouts against
+//! full backlogs, refused ports, usage and -q/-v messages. In a namespace with a fake DNS
+//! server and an ident server: every address of a name in order, the silent first-round
+//! timeouts retried in the second round, PTR names (lower-cased, odd bytes escaped),
+//! TCPREMOTEINFO, NXDOMAIN and SERVFAIL messages. Also the listener helpers other tests use.
+//! Not tested here: search-list qualification of names (not implemented).
 
 use crate::common::run;
 use std::io::{Read, Write};
@@ -301,4 +301,109 @@ fn usage() {
         .args(["-i", "1.2.3", "0", "25", "true"])
         .go()
         .expect(100, "", usage);
+}
+
+#[test]
+fn host_names_every_address_in_order_and_ptr_names() {
+    use crate::tcp_env::{IDENTD, TCPSERVER};
+    let t = crate::common::TmpDir::new("tcpclient-dns");
+    let zone = "A multi.test 127.0.0.1\nA multi.test 127.0.0.2\nAAAA multi.test ::1\n\
+                PTR 1.0.0.127.in-addr.arpa Local.Test\nPTR 2.0.0.127.in-addr.arpa Peer\\040X.Test\n\
+                SERVFAIL broken.test\n";
+    let script = format!(
+        "{IDENTD}{TCPSERVER}\
+         tcpclient -i 127.0.0.1 multi.test $p sh -c \"{ENV}; cat <&6\"; echo rc=$?\n\
+         tcpclient -RH -i 127.0.0.1 multi.test $p sh -c \"{ENV}\"; echo rc=$?\n\
+         tcpclient -6 -RHl0 multi.test $p true; echo rc=$?\n\
+         tcpclient -4 -RHl0 nosuch.test $p true; echo rc=$?\n\
+         tcpclient -RHl0 broken.test $p true; echo rc=$?\n"
+    );
+    let o = crate::common::netns::with_dns(
+        zone,
+        run("sh")
+            .args(["-c", &script, "sh", "-RHl0", "127.0.0.2", "0", "echo", "hi"])
+            .cwd(&t.0),
+    );
+    let port = std::fs::read_to_string(t.join("port")).expect("port");
+    let port = port.trim();
+    let out: Vec<String> = lines(&o.out)
+        .into_iter()
+        .filter(|l| !l.starts_with("TCPLOCALPORT="))
+        .collect();
+    let common = [
+        "PROTO=TCP",
+        "TCPLOCALHOST=local.test",
+        "TCPLOCALIP=127.0.0.1",
+    ];
+    let mut want: Vec<String> = common.iter().map(|s| s.to_string()).collect();
+    want.extend([
+        "TCPREMOTEHOST=peer\\134040x.test".to_string(),
+        "TCPREMOTEINFO=joe".to_string(),
+        "TCPREMOTEIP=127.0.0.2".to_string(),
+        format!("TCPREMOTEPORT={port}"),
+        "hi".to_string(),
+        "rc=0".to_string(),
+    ]);
+    want.extend(common.iter().map(|s| s.to_string()));
+    want.extend([
+        "TCPREMOTEIP=127.0.0.2".to_string(),
+        format!("TCPREMOTEPORT={port}"),
+        "rc=0".to_string(),
+        "rc=111".to_string(),
+        "rc=111".to_string(),
+        "rc=111".to_string(),
+    ]);
+    assert_eq!(out, want);
+    let refused = |ip: &str| {
+        format!("tcpclient: unable to connect to {ip} port {port}: connection refused\n")
+    };
+    let err = o.stderr();
+    let want_err = format!(
+        "{}{}{}tcpclient: fatal: no IP address for nosuch.test\n\
+         tcpclient: fatal: temporarily unable to figure out IP address for broken.test: ",
+        refused("127.0.0.1"),
+        refused("127.0.0.1"),
+        refused("::1"),
+    );
+    assert!(err.starts_with(&want_err), "{err}");
+    assert_eq!(err.lines().count(), 5, "{err}");
+}
+
+#[test]
+fn second_round_retries_only_addresses_that_timed_out() {
+    let t = crate::common::TmpDir::new("tcpclient-rounds");
+    // 7000: full backlogs on both IPv4 addresses; 7001: full on .1, open (never accepting) on .2.
+    let script = r#"python3 -c '
+import socket, time
+def full(ip, port):
+    l = socket.socket(); l.bind((ip, port)); l.listen(0)
+    c = socket.socket(); c.connect((ip, port)); return l, c
+keep = [full("127.0.0.1", 7000), full("127.0.0.2", 7000), full("127.0.0.1", 7001)]
+o = socket.socket(); o.bind(("127.0.0.2", 7001)); o.listen(5)
+open("ready", "w").close(); time.sleep(60)
+' &
+n=0; while [ ! -e ready ]; do n=$((n+1)); [ $n -gt 400 ] && exit 99; sleep 0.05; done
+tcpclient -RHl0 -T 1+1 multi.test 7001 sh -c 'echo $TCPREMOTEIP'; echo rc=$?
+echo --- >&2
+tcpclient -RHl0 -T 1+1 multi.test 7000 true; echo rc=$?
+echo --- >&2
+tcpclient -RHl0 -T 1 multi.test 7000 true; echo rc=$?
+"#;
+    let o = crate::common::netns::with_dns(
+        "A multi.test 127.0.0.1\nA multi.test 127.0.0.2\nAAAA multi.test ::1\n",
+        run("sh").args(["-c", script]).cwd(&t.0),
+    );
+    let to = |ip: &str| format!("tcpclient: unable to connect to {ip} port 7000: timed out\n");
+    let refused = "tcpclient: unable to connect to ::1 port 7000: connection refused\n";
+    o.expect(
+        0,
+        "127.0.0.2\nrc=0\nrc=111\nrc=111\n",
+        &format!(
+            "---\n{refused}{}{}---\n{}{}{refused}",
+            to("127.0.0.1"),
+            to("127.0.0.2"),
+            to("127.0.0.1"),
+            to("127.0.0.2")
+        ),
+    );
 }

@@ -4,16 +4,18 @@
 //! Options:  -r  ident query for TCPREMOTEINFO (default); -R  none.
 //!           -t n  ident timeout in seconds (default 30). Unknown options are ignored, as
 //!           qmail's tcp-env does.
-//! Environment: if PROTO is already TCP (or TCP6), execs the program untouched. Otherwise sets
-//!           PROTO=TCP, TCPLOCALPORT, TCPLOCALIP, TCPLOCALHOST, TCPREMOTEPORT, TCPREMOTEIP,
-//!           TCPREMOTEHOST (PTR names, lower-cased; `softdnserror` on a temporary DNS failure;
-//!           removed when there is none) and TCPREMOTEINFO (removed unless the ident query
+//! Environment: if PROTO is already TCP (or TCP6), execs the program untouched. Otherwise
+//!           reads DNSCACHEIP (else /etc/resolv.conf) for PTR lookups and sets PROTO=TCP,
+//!           TCPLOCALPORT, TCPLOCALIP, TCPLOCALHOST, TCPREMOTEPORT, TCPREMOTEIP, TCPREMOTEHOST
+//!           (PTR names, lower-cased; `softdnserror` on a temporary DNS failure; removed when
+//!           there is none) and TCPREMOTEINFO (removed unless the ident query
 //!           succeeded). An IPv6 socket gets PROTO=TCP6 and TCP6* twins (ucspi.md §1.4).
 //! Exit:     111, silently, on any failure (fd 0 not a socket, no program, exec failure);
 //!           otherwise the program's own.
 //! Runs as:  qmaild, under inetd or tcpserver.  Trusts: nothing from the network.
 //! Spec:     shared/spec/qmail.md §7.5; ucspi.md §1.3, §1.4
 
+use qlib::dns::{DnsError, Resolver};
 use qlib::fail::{Fail, OrFail as _};
 use qlib::getopt::{Getopt, Opt};
 use qlib::tcpenv::{self, Conn};
@@ -55,11 +57,12 @@ fn run(argv: Vec<OsString>) -> Result<u8, Fail> {
         let sock = TcpStream::from(sock);
         let local = sock.local_addr().or_code(111)?;
         let remote = sock.peer_addr().or_code(111)?;
+        let r = Resolver::from_env().or_code(111)?;
         let conn = Conn {
             local,
             remote,
-            local_host: name_of(local.ip()),
-            remote_host: name_of(remote.ip()),
+            local_host: name_of(&r, local.ip()),
+            remote_host: name_of(&r, remote.ip()),
             remote_info: flag_ident
                 .then(|| ident::query(local, remote, Duration::from_secs(timeout), 998))
                 .flatten(),
@@ -72,6 +75,10 @@ fn run(argv: Vec<OsString>) -> Result<u8, Fail> {
 }
 
 /// The PTR name of `ip`, lower-cased; `softdnserror` on a temporary failure.
-fn name_of(_ip: IpAddr) -> Option<Vec<u8>> {
-    None
+fn name_of(r: &Resolver, ip: IpAddr) -> Option<Vec<u8>> {
+    match r.ptr(ip) {
+        Ok(name) => name.map(|n| tcpenv::lower(&n)),
+        Err(DnsError::Soft(_)) => Some(b"softdnserror".to_vec()),
+        Err(DnsError::Hard) => None,
+    }
 }

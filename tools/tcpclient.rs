@@ -9,10 +9,12 @@
 //!           -l name TCPLOCALHOST=name, no lookup.  -r/-R  ident query or not; -t n its timeout.
 //!           -q/-Q/-v  nothing / errors (default) / errors and `connected to` on stderr.
 //!           -4/-6   IPv4 / IPv6 addresses only (default: IPv4 then IPv6).
+//!           A host name is looked up (A, then AAAA records; no search-list qualification)
+//!           and every address is tried in the order of the answers.
 //!           Options are getopt's: bundled (`-RHl0`), ending at `--` or the first operand.
 //!           host `0` or empty is 127.0.0.1; IPv6 literals are allowed; port is a number or a
 //!           tcp name from /etc/services.
-//! Environment: sets PROTO, TCPLOCALPORT, TCPLOCALIP, TCPLOCALHOST, TCPREMOTEPORT,
+//! Environment: reads DNSCACHEIP (else /etc/resolv.conf) for lookups. Sets PROTO, TCPLOCALPORT, TCPLOCALIP, TCPLOCALHOST, TCPREMOTEPORT,
 //!           TCPREMOTEIP, TCPREMOTEHOST, TCPREMOTEINFO (PROTO=TCP6 and TCP6* twins for IPv6);
 //!           an unknown name or failed ident query removes its variable.
 //! Exit:     100 usage; 111 no address connected, or any setup or exec failure; otherwise the
@@ -20,10 +22,11 @@
 //! Runs as:  any user.  Trusts: nothing from the network (names and ident text are passed on).
 //! Spec:     shared/spec/ucspi.md §1, §5
 
+use qlib::dns::{DnsError, Resolver};
 use qlib::fail::{Fail, OrFail as _};
 use qlib::sys::net::{self, Stage};
 use qlib::sys::{fd, proc, sig};
-use qlib::tcpclient::{self as tc, Bad, Config};
+use qlib::tcpclient::{self as tc, Bad, Config, Family};
 use qlib::tcpenv::{self, Conn};
 use qlib::{errtext, ident, ip, prog};
 use std::ffi::OsString;
@@ -101,31 +104,45 @@ fn connect_and_exec(cfg: &Config, rest: &[OsString]) -> Result<u8, Fail> {
     exec(&stream, &tcpenv::edits(&conn), program)
 }
 
-/// The addresses to try: a literal, or (later) the host's addresses from DNS.
+/// The addresses to try: a literal, or the host's IPv4 then IPv6 addresses from DNS.
 fn addresses(host: &[u8], cfg: &Config) -> Result<Vec<IpAddr>, Fail> {
-    let none = || {
-        Fail::temp(format!(
-            "no IP address for {}",
-            String::from_utf8_lossy(host)
-        ))
-    };
-    let found = match tc::literal(host) {
-        Some(ip) => vec![ip],
-        None => Vec::new(),
-    };
-    let found: Vec<IpAddr> = found
-        .into_iter()
-        .filter(|ip| tc::allowed(cfg.family, ip))
-        .collect();
-    if found.is_empty() {
-        return Err(none());
+    let text = String::from_utf8_lossy(host);
+    let mut found = Vec::new();
+    let mut soft = None;
+    match tc::literal(host) {
+        Some(ip) => found.push(ip),
+        None => {
+            let r = Resolver::from_env().or_temp("unable to read the DNS configuration")?;
+            if cfg.family != Family::V6 {
+                match r.ip4(host) {
+                    Ok(v) => found.extend(v.into_iter().map(IpAddr::V4)),
+                    Err(DnsError::Soft(e)) => soft = Some(e),
+                    Err(DnsError::Hard) => {}
+                }
+            }
+            if cfg.family != Family::V4 {
+                match r.ip6(host) {
+                    Ok(v) => found.extend(v.into_iter().map(IpAddr::V6)),
+                    Err(DnsError::Soft(e)) => soft = soft.or(Some(e)),
+                    Err(DnsError::Hard) => {}
+                }
+            }
+        }
     }
-    Ok(found)
+    found.retain(|ip| tc::allowed(cfg.family, ip));
+    match soft {
+        Some(e) if found.is_empty() => Err(Fail::temp(format!(
+            "temporarily unable to figure out IP address for {text}: {e}"
+        ))),
+        _ if found.is_empty() => Err(Fail::temp(format!("no IP address for {text}"))),
+        _ => Ok(found),
+    }
 }
 
-/// The host name of `ip` from DNS, lower-cased; `None` if there is none.
-fn name_of(_ip: IpAddr) -> Option<Vec<u8>> {
-    None
+/// The host name of `ip` from DNS, lower-cased; `None` if there is none or DNS fails.
+fn name_of(ip: IpAddr) -> Option<Vec<u8>> {
+    let name = Resolver::from_env().ok()?.ptr(ip).ok()??;
+    Some(tcpenv::lower(&name))
 }
 
 fn connect(cfg: &Config, addrs: &[IpAddr], port: u16) -> Result<Option<TcpStream>, Fail> {
