@@ -2,16 +2,28 @@
 
 mod common;
 
+#[path = "addcr.rs"]
+mod addcr;
+#[path = "argv0.rs"]
+mod argv0;
 #[path = "cdb.rs"]
 mod cdb;
 #[path = "chain-crash.rs"]
 mod chain_crash;
+#[path = "delcr.rs"]
+mod delcr;
+#[path = "fixcrio.rs"]
+mod fixcrio;
 #[path = "install.rs"]
 mod install;
 #[path = "maildirmake.rs"]
 mod maildirmake;
 #[path = "manifest.rs"]
 mod manifest;
+#[path = "mconnect.rs"]
+mod mconnect;
+#[path = "mconnect-io.rs"]
+mod mconnect_io;
 #[path = "qmail-clean.rs"]
 mod qmail_clean;
 #[path = "qmail-getpw.rs"]
@@ -42,7 +54,13 @@ mod qmail_send;
 mod qmail_start;
 #[path = "rblsmtpd.rs"]
 mod rblsmtpd;
+#[path = "recordio.rs"]
+mod recordio;
 #[path = "sendmail.rs"]
 mod sendmail;
 #[path = "splogger.rs"]
 mod splogger;
+#[path = "tcp-env.rs"]
+mod tcp_env;
+#[path = "tcpclient.rs"]
+mod tcpclient;

@@ -39,6 +39,7 @@ pub mod timeout;
 
 pub use durable::{fsync_dir, fsync_dir_of};
 pub mod addrlist;
+pub mod crlf;
 pub mod dns;
 pub mod dotqmail;
 pub mod getopt;
@@ -52,7 +53,10 @@ pub mod pw2u;
 pub mod qmqp;
 pub mod qmtp;
 pub mod rbl;
+pub mod relay;
 pub mod send;
 pub mod splog;
 pub mod syslog;
+pub mod tcpclient;
+pub mod tcpenv;
 pub mod users;

@@ -98,10 +98,35 @@ pub fn connect(
     local: Option<SocketAddr>,
     timeout: Duration,
 ) -> io::Result<TcpStream> {
-    let fd = socket(&remote)?;
+    connect_staged(remote, local, timeout).map_err(|(_, e)| e)
+}
+
+/// The step of [`connect_staged`] that failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// creating the socket
+    Socket,
+    /// binding it to the local address
+    Bind,
+    /// connecting (including a timeout)
+    Connect,
+}
+
+/// [`connect`], saying which step failed (tcpclient treats a bind failure as fatal and a
+/// connect failure as a reason to try the next address).
+pub fn connect_staged(
+    remote: SocketAddr,
+    local: Option<SocketAddr>,
+    timeout: Duration,
+) -> Result<TcpStream, (Stage, io::Error)> {
+    let fd = socket(&remote).map_err(|e| (Stage::Socket, e))?;
     if let Some(l) = local {
-        bind(fd.as_fd_ref(), &l)?;
+        bind(fd.as_fd_ref(), &l).map_err(|e| (Stage::Bind, e))?;
     }
+    connect_fd(fd, remote, timeout).map_err(|e| (Stage::Connect, e))
+}
+
+fn connect_fd(fd: OwnedFd, remote: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
     super::fd::set_nonblock(fd.as_fd_ref(), true)?;
     let (ss, len) = raw(&remote);
     // SAFETY: ss holds a valid address of length len.
