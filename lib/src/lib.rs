@@ -45,6 +45,7 @@ pub mod maildir;
 pub mod mbox;
 pub mod pw2u;
 pub mod send;
+pub mod smtpd;
 pub mod splog;
 pub mod syslog;
 pub mod users;

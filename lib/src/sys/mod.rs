@@ -5,6 +5,7 @@
 pub mod fd;
 pub mod fs;
 pub mod id;
+pub mod ifaddr;
 pub mod proc;
 pub mod sig;
 pub mod time;
