@@ -268,6 +268,16 @@ fn a_message_reaches_the_queue_with_its_received_line() {
          Subject: hi\n\n.leading dot\n8bit \u{fffd}\u{fffd}\nCR \r alone\n"
     );
     assert!(all[0].1.ends_with(b"8bit \xe9\xff\nCR \r alone\n"));
+    // DATA lines have no length limit
+    let line = vec![b'L'; 3 << 20];
+    let o = smtpd(&[TX, &line[..], b"\r\n.\r\n"].concat(), &[]);
+    assert_eq!(mask(&o.out), format!("{GREET}{TX_OK}250 ok T qp P\r\n"));
+    let long = queued()
+        .into_iter()
+        .find(|(_, m)| m.len() > 3 << 20)
+        .unwrap()
+        .1;
+    assert!(after_qq_line(&long).ends_with(&format!("-0000\n{}\n", "L".repeat(3 << 20))));
 }
 
 #[test]
@@ -351,6 +361,19 @@ fn addresses_quoting_routes_and_syntax_errors() {
              T{long}@g.ex\0Tunterminated@i.example\0"
         )
     );
+    // without control/localiphost, me is the name
+    std::fs::remove_file(home().join("control/localiphost")).unwrap();
+    std::fs::remove_file(q(&format!("todo/{}", ls(q("todo"))[0]))).unwrap();
+    let o = smtpd(
+        b"MAIL FROM:<>\r\nRCPT TO:<u@[127.0.0.1]>\r\nDATA\r\n.\r\n",
+        &[],
+    );
+    assert!(
+        mask(&o.out).ends_with("250 ok T qp P\r\n"),
+        "{}",
+        o.stdout()
+    );
+    assert_eq!(queued()[0].0, b"F\0Tu@mx.example\0");
 }
 
 #[test]
