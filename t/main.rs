@@ -50,6 +50,8 @@ mod qmail_queue;
 mod qmail_rspawn;
 #[path = "qmail-send.rs"]
 mod qmail_send;
+#[path = "qmail-smtpd.rs"]
+mod qmail_smtpd;
 #[path = "qmail-start.rs"]
 mod qmail_start;
 #[path = "rblsmtpd.rs"]

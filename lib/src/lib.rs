@@ -55,6 +55,7 @@ pub mod qmtp;
 pub mod rbl;
 pub mod relay;
 pub mod send;
+pub mod smtpd;
 pub mod splog;
 pub mod syslog;
 pub mod tcpclient;

@@ -15,6 +15,7 @@ pub struct Queue {
     err: OwnedFd,
     envelope: Vec<u8>,
     write_failed: bool,
+    aborted: bool,
 }
 
 /// Why a message was not queued: permanent (`D`) or temporary (`Z`), with qmail's text.
@@ -56,6 +57,7 @@ impl Queue {
             err: err_r,
             envelope: Vec::new(),
             write_failed: false,
+            aborted: false,
         })
     }
 
@@ -69,6 +71,13 @@ impl Queue {
         if !self.write_failed && self.mess.write_all(b).is_err() {
             self.write_failed = true;
         }
+    }
+
+    /// Sabotages this queue run (qmail_fail): nothing more is written, and [`Queue::close`]
+    /// sends no envelope, so qmail-queue gives up and removes what it had written.
+    pub fn abort(&mut self) {
+        self.write_failed = true;
+        self.aborted = true;
     }
 
     /// The envelope sender.
@@ -85,23 +94,16 @@ impl Queue {
         self.envelope.push(0);
     }
 
-    /// Gives up on the message (qmail_fail): the envelope ends without its final `\0`, so
-    /// qmail-queue queues nothing; then waits for it.
-    pub fn abort(mut self) {
-        drop(self.mess);
-        drop(self.env.take());
-        drop(self.err);
-        while let Err(e) = self.child.wait() {
-            if e.kind() != io::ErrorKind::Interrupted {
-                break;
-            }
-        }
-    }
-
     /// Finishes the message and the envelope and waits: `Ok(())` if it was queued.
     pub fn close(mut self) -> Result<(), Refused> {
         let flushed = !self.write_failed && self.mess.flush().is_ok();
-        drop(self.mess);
+        if self.aborted {
+            // The buffered message bytes go unwritten; without an envelope qmail-queue fails.
+            let (_, _) = self.mess.into_parts();
+            self.env = None;
+        } else {
+            drop(self.mess);
+        }
         self.envelope.push(0);
         let env_ok = match self.env.take() {
             Some(w) => std::fs::File::from(w).write_all(&self.envelope).is_ok(),

@@ -45,8 +45,9 @@ impl Sink for Queue {
     fn close(self) -> Result<(), Refused> {
         Queue::close(self)
     }
-    fn abort(self) {
-        Queue::abort(self)
+    fn abort(mut self) {
+        Queue::abort(&mut self);
+        let _ = self.close();
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod fd;
 pub mod fs;
 pub mod id;
+pub mod ifaddr;
 pub mod net;
 pub mod proc;
 pub mod sig;

@@ -1,0 +1,67 @@
+//! qmail-smtpd's logic (qmail-smtpd.c): the command reader ([`input`]), address parsing
+//! ([`addr`]), the DATA state machine ([`data`]) and the conversation ([`session`]); here,
+//! reading the controls and environment it starts from.
+
+pub mod addr;
+pub mod data;
+pub mod input;
+pub mod session;
+
+use crate::control::{self, Map};
+use crate::rcpthosts::RcptHosts;
+use crate::received::Peer;
+use std::io;
+use std::net::IpAddr;
+use std::path::Path;
+
+/// Why the server cannot start.
+#[derive(Debug)]
+pub enum Startup {
+    /// a control file is unreadable, or neither `smtpgreeting` nor `me` exists
+    Controls(io::Error),
+    /// this host's addresses could not be listed
+    Ips(io::Error),
+}
+
+/// The controls and environment, read from the qmail home (the current directory): the
+/// session's [`session::Config`] and the per-read/write timeout in seconds.
+pub fn load() -> Result<(session::Config, u64), Startup> {
+    let c = Startup::Controls;
+    let me = control::line("control/me").map_err(c)?;
+    let greeting = match control::line("control/smtpgreeting").map_err(c)? {
+        Some(g) => g,
+        None => me
+            .clone()
+            .ok_or_else(|| c(io::ErrorKind::NotFound.into()))?,
+    };
+    let liphost = control::line("control/localiphost").map_err(c)?.or(me);
+    let timeout = control::int("control/timeoutsmtpd", 1200)
+        .map_err(c)?
+        .max(1);
+    let rcpthosts = RcptHosts::open(Path::new(".")).map_err(c)?;
+    let badmailfrom = control::list("control/badmailfrom").map_err(c)?;
+    let mut databytes = control::int("control/databytes", 0).map_err(c)?;
+    if let Some(d) = crate::env::get("DATABYTES") {
+        databytes = crate::scan::ulong(&d).0;
+    }
+    let ips = crate::sys::ifaddr::local_ips().map_err(Startup::Ips)?;
+    let cfg = session::Config {
+        greeting,
+        liphost: liphost.map(|host| addr::LocalIp {
+            host,
+            ips: ips
+                .iter()
+                .filter_map(|ip| match ip {
+                    IpAddr::V4(v4) => Some(*v4),
+                    IpAddr::V6(_) => None,
+                })
+                .collect(),
+        }),
+        rcpthosts,
+        badmailfrom: badmailfrom.map(|l| Map::new(&l, false)),
+        databytes,
+        relayclient: crate::env::get("RELAYCLIENT"),
+        peer: Peer::from_env(),
+    };
+    Ok((cfg, timeout))
+}
