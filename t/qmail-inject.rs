@@ -744,7 +744,7 @@ fn queue_failures_map_to_exit_codes() {
             100,
             "mail server permanently rejected message (#5.3.0)",
         ),
-        (91, "", 111, "qq temporary problem (#4.3.0)"),
+        (91, "", 111, "qq internal bug (#4.3.0)"),
     ];
     for (code, fd6, exit, text) in cases {
         let q = Recorder::new(code, fd6);

@@ -165,7 +165,7 @@ pub fn verdict(status: Option<Wait>, custom: &[u8]) -> Result<(), Refused> {
             72 => temp("connection to mail server timed out (#4.4.1)"),
             73 => temp("connection to mail server rejected (#4.4.1)"),
             74 => temp("communication with mail server failed (#4.4.2)"),
-            81 => temp("qq internal bug (#4.3.0)"),
+            81 | 91 => temp("qq internal bug (#4.3.0)"),
             82 => {
                 let text = custom
                     .split(|&c| c == 0 || c == b'\n')
