@@ -1,11 +1,17 @@
-//! qmail-lspawn — run qmail-local, as the right user, for each local delivery qmail-send asks for.
+//! qmail-lspawn — make each local delivery qmail-send asks for, as the right user.
 //!
 //! Usage:    qmail-lspawn defaultdelivery      (started by qmail-start)
 //! Input:    the spawn protocol on fd 0 (requests) and fd 1 (reports); see lib/src/spawn.rs.
 //! Exit:     0 when fd 0 ends and every delivery has been reported; 100 usage; 111 trouble.
 //! Runs as:  root (so that it can become each user); runs nothing as root: qmail-getpw runs as
-//!           qmailp/nofiles and qmail-local as the recipient's uid and gid (never uid 0).
+//!           qmailp/nofiles, and each delivery in a child that has taken the recipient's uid
+//!           and gid (never uid 0) before it reads anything of the user's.
 //!           Run by an ordinary user (a private instance) it delivers only as that user.
+//! Differs:  qmail exec'd bin/qmail-local for every delivery; rqmail's child runs the same
+//!           code (qlib::local, which bin/qmail-local also is) without the exec, which saves
+//!           one program start per delivery. The child's fds, ids and report are as qmail's:
+//!           fd 0 the message, fd 1 and 2 the report pipe, exit codes as qmail-local's. A
+//!           site that replaced bin/qmail-local with a wrapper must wrap qmail-lspawn instead.
 //! Trusts:   qmail-send's requests only as far as lib/src/spawn.rs checks them (message files
 //!           must be regular files owned by qmailq); users/cdb and qmail-getpw's output.
 //! Spec:     shared/spec/qmail.md §2.3, §4.1–4.4, §12.
@@ -13,14 +19,16 @@
 use qlib::child::Wait;
 use qlib::fail::{Fail, OrFail as _};
 use qlib::spawn::{self, Channel, Report, Request};
-use qlib::sys::{id, proc};
+use qlib::sys::{fd, id, proc, sig};
 use qlib::users::{self, Assign};
-use qlib::{args, cdb::Cdb, conf, errtext, prog};
+use qlib::{args, cdb::Cdb, conf, errtext, local, prog};
 use std::ffi::{OsStr, OsString};
-use std::os::fd::OwnedFd;
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 
 const USAGE: &str = "qmail-lspawn defaultdelivery";
 /// Most delivery output passed on in a report.
@@ -110,8 +118,32 @@ impl Local {
     }
 }
 
+/// The forked child: the message on fd 0, the report pipe on fd 1 and 2, the recipient's ids
+/// (when running as root), then qmail-local's code in this process; never returns.
+fn deliver(message: File, out: OwnedFd, ids: Option<(u32, u32)>, argv: Vec<OsString>) -> ! {
+    let setup = || -> std::io::Result<()> {
+        fd::dup2(message.as_raw_fd(), 0)?;
+        fd::dup2(out.as_raw_fd(), 1)?;
+        fd::dup2(out.as_raw_fd(), 2)?;
+        sig::default(sig::SIGCHLD)?;
+        if let Some((uid, gid)) = ids {
+            id::setgroups(&[gid])?;
+            id::setgid(gid)?;
+            id::setuid(uid)?;
+        }
+        Ok(())
+    };
+    if let Err(e) = setup() {
+        let text = format!("Unable to set up the delivery: {}. (#4.3.0)\n", errtext::text(&e));
+        let _ = File::from(out).write_all(text.as_bytes());
+        proc::exit_now(111);
+    }
+    drop((message, out));
+    proc::exit_now(prog::finish(local::run(argv)))
+}
+
 impl Channel for Local {
-    fn start(&mut self, req: Request<'_>, out: OwnedFd) -> Result<Child, Report> {
+    fn start(&mut self, req: Request<'_>, out: OwnedFd) -> Result<i32, Report> {
         let at = req.recipient.iter().rposition(|&c| c == b'@').unwrap_or(0);
         let (local, domain) = (&req.recipient[..at], &req.recipient[at + 1..]);
         if local.is_empty() {
@@ -121,27 +153,19 @@ impl Channel for Local {
         if a.uid == 0 {
             return Err(z("Not allowed to perform deliveries as root. (#4.3.0)\n"));
         }
-        let err = out
-            .try_clone()
-            .map_err(|_| z("Unable to duplicate pipe. (#4.3.0)\n"))?;
-        let mut cmd = Command::new(self.home.join("bin/qmail-local"));
-        cmd.arg("--");
+        let mut argv: Vec<OsString> = vec!["qmail-local".into(), "--".into()];
         for f in [&a.user, &a.home, local, &a.dash, &a.ext, domain, req.sender] {
-            cmd.arg(OsStr::from_bytes(f));
+            argv.push(OsStr::from_bytes(f).to_os_string());
         }
-        cmd.arg(&self.dd)
-            .stdin(Stdio::from(req.message))
-            .stdout(Stdio::from(out))
-            .stderr(Stdio::from(err));
-        become_user(&mut cmd, self.root, a.uid, a.gid);
-        // Always a deferral, even for a permanent errno (qmail bounced those): a missing or
-        // unrunnable qmail-local is the installation's fault, not the message's.
-        cmd.spawn().map_err(|e| {
-            z(&format!(
-                "Unable to run qmail-local: {}. (#4.3.0)\n",
+        argv.push(self.dd.clone());
+        match proc::fork() {
+            Ok(Some(pid)) => Ok(pid),
+            Ok(None) => deliver(req.message, out, self.root.then_some((a.uid, a.gid)), argv),
+            Err(e) => Err(z(&format!(
+                "Unable to fork: {}. (#4.3.0)\n",
                 errtext::text(&e)
-            ))
-        })
+            ))),
+        }
     }
 
     fn report(&self, wait: Wait, output: &[u8]) -> Report {

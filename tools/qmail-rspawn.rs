@@ -18,7 +18,7 @@ use qlib::spawn::{self, Channel, Report, Request};
 use qlib::{conf, errtext, prog};
 use std::ffi::OsString;
 use std::os::fd::OwnedFd;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 
 fn main() -> ExitCode {
     prog::main("qmail-rspawn", run)
@@ -40,7 +40,7 @@ struct Remote {
 }
 
 impl Channel for Remote {
-    fn start(&mut self, req: Request<'_>, out: OwnedFd) -> Result<Child, Report> {
+    fn start(&mut self, req: Request<'_>, out: OwnedFd) -> Result<i32, Report> {
         let host = req.recipient.rsplit(|&c| c == b'@').next().unwrap_or(b"");
         let err = out
             .try_clone()
@@ -56,6 +56,7 @@ impl Channel for Remote {
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err))
             .spawn()
+            .map(|child| child.id() as i32) // reaped by the spawner, by pid
             .map_err(|e| {
                 (
                     b'Z',

@@ -23,6 +23,13 @@ impl From<ExitStatus> for Wait {
     }
 }
 
+impl Wait {
+    /// From a raw `waitpid` status word.
+    pub fn from_raw(status: i32) -> Wait {
+        ExitStatus::from_raw(status).into()
+    }
+}
+
 /// Runs `cmd` to completion.
 pub fn run(cmd: &mut Command) -> io::Result<Wait> {
     Ok(cmd.status()?.into())

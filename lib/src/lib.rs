@@ -24,6 +24,7 @@ pub mod fail;
 pub mod getln;
 pub mod ident;
 pub mod ip;
+pub mod local;
 pub mod log;
 pub mod prog;
 pub mod prot;

@@ -19,13 +19,18 @@ pub fn main(name: &'static str, run: fn(Vec<OsString>) -> Result<u8, Fail>) -> E
     let _ = NAME.set(name);
     let _ = crate::sys::sig::default(crate::sys::sig::SIGPIPE);
     let argv: Vec<OsString> = std::env::args_os().collect();
-    match run(argv) {
-        Ok(code) => ExitCode::from(code),
+    ExitCode::from(finish(run(argv)))
+}
+
+/// The exit code for a program's result, its failure text (if any) said on fd 2.
+pub fn finish(result: Result<u8, Fail>) -> u8 {
+    match result {
+        Ok(code) => code,
         Err(fail) => {
             if !fail.text.is_empty() {
                 say(&fail.text);
             }
-            ExitCode::from(fail.code)
+            fail.code
         }
     }
 }

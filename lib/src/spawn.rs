@@ -10,7 +10,6 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
-use std::process::Child;
 
 /// Longest request accepted; anything longer means the peer is broken.
 const REQUEST_MAX: usize = 1 << 20;
@@ -32,14 +31,15 @@ pub type Report = (u8, Vec<u8>);
 
 /// What differs between the local and the remote spawner.
 pub trait Channel {
-    /// Starts a delivery child whose stdout and stderr both go to `out`, or reports at once.
-    fn start(&mut self, req: Request<'_>, out: OwnedFd) -> Result<Child, Report>;
+    /// Starts a delivery child whose stdout and stderr both go to `out` and returns its pid
+    /// (the spawner reaps it), or reports at once.
+    fn start(&mut self, req: Request<'_>, out: OwnedFd) -> Result<i32, Report>;
     /// The report for a child that ended with `wait` after writing `output`.
     fn report(&self, wait: Wait, output: &[u8]) -> Report;
 }
 
 struct Slot {
-    child: Child,
+    pid: i32,
     pipe: Option<File>,
     output: Vec<u8>,
 }
@@ -124,7 +124,7 @@ pub fn run(chan: &mut dyn Channel, limit: u8, owner: u32) -> io::Result<()> {
         }
         for (i, cell) in slots.iter_mut().enumerate() {
             let done = match cell {
-                Some(s) if s.pipe.is_none() => s.child.try_wait()?.map(Wait::from),
+                Some(s) if s.pipe.is_none() => crate::sys::proc::try_wait(s.pid)?.map(Wait::from_raw),
                 _ => None,
             };
             if let Some(wait) = done {
@@ -221,9 +221,9 @@ fn begin(
         },
         w,
     ) {
-        Ok(child) => {
+        Ok(pid) => {
             slots[slot as usize] = Some(Slot {
-                child,
+                pid,
                 pipe: Some(File::from(r)),
                 output: Vec::new(),
             });

@@ -80,3 +80,19 @@ pub fn reap() -> Option<(i32, i32)> {
     let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
     (pid > 0).then_some((pid, status))
 }
+
+/// [`waitpid(pid, WNOHANG)`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/waitpid.html):
+/// the raw wait status once child `pid` has ended, `None` while it runs.
+pub fn try_wait(pid: i32) -> std::io::Result<Option<i32>> {
+    let mut status = 0;
+    // SAFETY: status is a valid out-pointer; WNOHANG never blocks.
+    let r = super::retry(|| unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) })?;
+    Ok((r == pid).then_some(status))
+}
+
+/// [`_exit(code)`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/_exit.html):
+/// ends a forked child at once, without running the parent's exit handlers.
+pub fn exit_now(code: u8) -> ! {
+    // SAFETY: _exit never returns and is always safe to call.
+    unsafe { libc::_exit(code as i32) }
+}
