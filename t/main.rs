@@ -34,6 +34,8 @@ mod qmail_rspawn;
 mod qmail_send;
 #[path = "qmail-start.rs"]
 mod qmail_start;
+#[path = "rblsmtpd.rs"]
+mod rblsmtpd;
 #[path = "sendmail.rs"]
 mod sendmail;
 #[path = "splogger.rs"]

@@ -39,6 +39,7 @@ pub mod timeout;
 
 pub use durable::{fsync_dir, fsync_dir_of};
 pub mod addrlist;
+pub mod dns;
 pub mod dotqmail;
 pub mod getopt;
 pub mod getpw;
@@ -47,6 +48,7 @@ pub mod inject;
 pub mod maildir;
 pub mod mbox;
 pub mod pw2u;
+pub mod rbl;
 pub mod send;
 pub mod splog;
 pub mod syslog;

@@ -267,3 +267,4 @@ pub fn whoami() -> (String, u32, u32) {
         qlib::sys::id::getgid(),
     )
 }
+pub mod netns;
