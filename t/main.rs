@@ -40,3 +40,9 @@ mod rblsmtpd;
 mod sendmail;
 #[path = "splogger.rs"]
 mod splogger;
+#[path = "tcprules.rs"]
+mod tcprules;
+#[path = "tcprulescheck.rs"]
+mod tcprulescheck;
+#[path = "tcpserver.rs"]
+mod tcpserver;
