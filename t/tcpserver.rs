@@ -622,3 +622,30 @@ fn debian_tcpserver_obeys_our_cdb_and_ours_obeys_debians() {
         }
     }
 }
+
+/// The log with the child's pid and the two ports replaced by names.
+fn masked(log: &str, port: u16, client: u16) -> String {
+    let pid = child_pid(log);
+    log.replace(&pid, "PID")
+        .replace(&port.to_string(), "PORT")
+        .replace(&client.to_string(), "CLIENT")
+}
+
+#[test]
+fn log_lines_same_as_debian() {
+    let dir = TmpDir::new("tcpserver-debianlog");
+    let cdb = rules(&dir, "127.0.0.1:deny\n");
+    for extra in [&[][..], &["-x", cdb.to_str().unwrap()][..]] {
+        let mut logs = Vec::new();
+        for prog in ["tcpserver", "/usr/bin/tcpserver"] {
+            let mut args = vec!["-v", "-1", "-R", "-H", "-l", "a b%c:d", "-c", "7"];
+            args.extend_from_slice(extra);
+            args.extend(["127.0.0.1", "0", "true"]);
+            let s = start_with(prog, &dir, &[], &args);
+            let (me, _) = talk("127.0.0.1", s.port, b"");
+            let log = s.ended(1);
+            logs.push(masked(&log, s.port, me.port()));
+        }
+        assert_eq!(logs[0], logs[1]);
+    }
+}
