@@ -66,3 +66,9 @@ mod splogger;
 mod tcp_env;
 #[path = "tcpclient.rs"]
 mod tcpclient;
+#[path = "tcprules.rs"]
+mod tcprules;
+#[path = "tcprulescheck.rs"]
+mod tcprulescheck;
+#[path = "tcpserver.rs"]
+mod tcpserver;

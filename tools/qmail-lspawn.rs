@@ -134,7 +134,10 @@ fn deliver(message: File, out: OwnedFd, ids: Option<(u32, u32)>, argv: Vec<OsStr
         Ok(())
     };
     if let Err(e) = setup() {
-        let text = format!("Unable to set up the delivery: {}. (#4.3.0)\n", errtext::text(&e));
+        let text = format!(
+            "Unable to set up the delivery: {}. (#4.3.0)\n",
+            errtext::text(&e)
+        );
         let _ = File::from(out).write_all(text.as_bytes());
         proc::exit_now(111);
     }

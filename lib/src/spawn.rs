@@ -124,7 +124,9 @@ pub fn run(chan: &mut dyn Channel, limit: u8, owner: u32) -> io::Result<()> {
         }
         for (i, cell) in slots.iter_mut().enumerate() {
             let done = match cell {
-                Some(s) if s.pipe.is_none() => crate::sys::proc::try_wait(s.pid)?.map(Wait::from_raw),
+                Some(s) if s.pipe.is_none() => {
+                    crate::sys::proc::try_wait(s.pid)?.map(Wait::from_raw)
+                }
                 _ => None,
             };
             if let Some(wait) = done {
