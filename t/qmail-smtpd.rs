@@ -6,8 +6,8 @@
 //! failing getifaddrs; the write timeout (a client that never reads its replies).
 
 use crate::common::{
-    assign_users, bin, home, home_lock, install_tree, ls, maildir_messages, path_env, run,
-    wait_for, Instance, Out, TmpDir,
+    assign_users, bin, home, home_lock, install_tree, ls, path_env, run, wait_for, Instance, Out,
+    TmpDir,
 };
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -744,15 +744,21 @@ fn unreadable_or_missing_controls_refuse_to_start() {
     smtpd(b"QUIT\r\n", &[]).expect(111, refuse, "");
 }
 
-/// Debian's tcpserver on a free port of 127.0.0.1, killed and reaped on drop.
+/// Debian's tcpserver and ours.
+fn tcpservers() -> [PathBuf; 2] {
+    [PathBuf::from("/usr/bin/tcpserver"), bin("tcpserver")]
+}
+
+/// A tcpserver (Debian's or ours) running qmail-smtpd on a free port of 127.0.0.1, killed
+/// and reaped on drop.
 struct Server {
     child: Child,
     port: u16,
 }
 
 impl Server {
-    fn start(rules: Option<&PathBuf>, env: &[(&str, &str)]) -> Server {
-        let mut c = Command::new("/usr/bin/tcpserver");
+    fn start(tcpserver: &PathBuf, rules: Option<&PathBuf>, env: &[(&str, &str)]) -> Server {
+        let mut c = Command::new(tcpserver);
         c.env_clear()
             .env("PATH", path_env())
             .args(["-1", "-R", "-H", "-l", "mx.test"]);
@@ -829,38 +835,42 @@ fn smtplib_through_tcpserver_into_a_maildir() {
     let joe = assign_users(&t.0, &["joe"]).remove(0);
     std::fs::write(home().join("control/rcpthosts"), "test.example\n").unwrap();
     std::fs::write(home().join("control/databytes"), "1000\n").unwrap();
-    let srv = Server::start(None, &[]);
-    let features = "features [('8bitmime', ''), ('pipelining', ''), ('size', '1000')]\n";
-    assert_eq!(
-        smtplib(srv.port, "from@x.test", "joe@test.example", 0),
-        format!("{features}sent\n")
-    );
-    assert!(wait_for(20, || maildir_messages(&joe.join("Maildir"))
-        .len()
-        == 1));
-    let m = String::from_utf8_lossy(&maildir_messages(&joe.join("Maildir"))[0]).into_owned();
-    let (head, rest) = m.split_once("Received: (qmail ").unwrap();
-    assert_eq!(
-        head,
-        "Return-Path: <from@x.test>\nDelivered-To: joe@test.example\n"
-    );
-    let rest = rest.split_once('\n').unwrap().1;
-    assert_eq!(
-        mask_date(rest),
-        "Received: from unknown (HELO client.test) (127.0.0.1)\n  by mx.test with SMTP; DATE\n\
-         Subject: via smtplib\n\nhello\n\n.dot\n"
-    );
-    // not in rcpthosts: 553; too big for databytes: refused at MAIL by its SIZE
-    assert_eq!(
-        smtplib(srv.port, "from@x.test", "someone@elsewhere.test", 0),
-        format!("{features}refused someone@elsewhere.test 553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)\n")
-    );
-    assert_eq!(
-        smtplib(srv.port, "from@x.test", "joe@test.example", 2000),
-        format!("{features}sender refused 552 sorry, that message size exceeds my databytes limit (#5.3.4)\n")
-    );
+    let new = joe.join("Maildir/new");
+    for tcpserver in tcpservers() {
+        let srv = Server::start(&tcpserver, None, &[]);
+        let features = "features [('8bitmime', ''), ('pipelining', ''), ('size', '1000')]\n";
+        assert_eq!(
+            smtplib(srv.port, "from@x.test", "joe@test.example", 0),
+            format!("{features}sent\n")
+        );
+        assert!(wait_for(20, || ls(&new).len() == 1), "{tcpserver:?}");
+        let m = std::fs::read_to_string(new.join(&ls(&new)[0])).unwrap();
+        let (head, rest) = m.split_once("Received: (qmail ").unwrap();
+        assert_eq!(
+            head,
+            "Return-Path: <from@x.test>\nDelivered-To: joe@test.example\n"
+        );
+        let rest = rest.split_once('\n').unwrap().1;
+        assert_eq!(
+            mask_date(rest),
+            "Received: from unknown (HELO client.test) (127.0.0.1)\n  by mx.test with SMTP; DATE\n\
+             Subject: via smtplib\n\nhello\n\n.dot\n"
+        );
+        std::fs::remove_file(new.join(&ls(&new)[0])).unwrap();
+        // not in rcpthosts: 553; too big for databytes: refused at MAIL by its SIZE
+        assert_eq!(
+            smtplib(srv.port, "from@x.test", "someone@elsewhere.test", 0),
+            format!("{features}refused someone@elsewhere.test 553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)\n")
+        );
+        assert_eq!(
+            smtplib(srv.port, "from@x.test", "joe@test.example", 2000),
+            format!("{features}sender refused 552 sorry, that message size exceeds my databytes limit (#5.3.4)\n")
+        );
+    }
 }
 
+/// A rule setting RELAYCLIENT lets 127.0.0.1 relay and nothing else does: every pairing of
+/// rules compiler and tcpserver, Debian's and ours.
 #[test]
 fn tcprules_relayclient_lets_the_client_relay() {
     let _l = home_lock();
@@ -872,23 +882,31 @@ fn tcprules_relayclient_lets_the_client_relay() {
         &format!("cat > {0}/msg; cat <&1 > {0}/env\n", t.0.display()),
     );
     let rules = t.write("rules", b"127.0.0.1:allow,RELAYCLIENT=\"\"\n:allow\n");
-    let o = Command::new("/usr/bin/tcprules")
-        .arg(t.join("rules.cdb"))
-        .arg(t.join("rules.tmp"))
-        .stdin(std::fs::File::open(rules).unwrap())
-        .status()
-        .unwrap();
-    assert!(o.success());
     let env = [("QMAILQUEUE", capture.to_str().unwrap())];
-    let srv = Server::start(Some(&t.join("rules.cdb")), &env);
-    let out = smtplib(srv.port, "from@x.test", "someone@elsewhere.test", 0);
-    assert!(out.ends_with("\nsent\n"), "{out}");
-    assert_eq!(
-        std::fs::read(t.join("env")).unwrap(),
-        b"Ffrom@x.test\0Tsomeone@elsewhere.test\0\0"
-    );
-    drop(srv);
-    let srv = Server::start(None, &env);
-    let out = smtplib(srv.port, "from@x.test", "someone@elsewhere.test", 0);
-    assert!(out.ends_with("\nrefused someone@elsewhere.test 553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)\n"), "{out}");
+    for tcprules in [PathBuf::from("/usr/bin/tcprules"), bin("tcprules")] {
+        let o = Command::new(&tcprules)
+            .arg(t.join("rules.cdb"))
+            .arg(t.join("rules.tmp"))
+            .stdin(std::fs::File::open(&rules).unwrap())
+            .status()
+            .unwrap();
+        assert!(o.success());
+        for tcpserver in tcpservers() {
+            let _ = std::fs::remove_file(t.join("env"));
+            let srv = Server::start(&tcpserver, Some(&t.join("rules.cdb")), &env);
+            let out = smtplib(srv.port, "from@x.test", "someone@elsewhere.test", 0);
+            assert!(
+                out.ends_with("\nsent\n"),
+                "{tcprules:?} {tcpserver:?}: {out}"
+            );
+            assert_eq!(
+                std::fs::read(t.join("env")).unwrap(),
+                b"Ffrom@x.test\0Tsomeone@elsewhere.test\0\0"
+            );
+            drop(srv);
+            let srv = Server::start(&tcpserver, None, &env);
+            let out = smtplib(srv.port, "from@x.test", "someone@elsewhere.test", 0);
+            assert!(out.ends_with("\nrefused someone@elsewhere.test 553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)\n"), "{out}");
+        }
+    }
 }
