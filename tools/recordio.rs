@@ -14,11 +14,10 @@
 
 use qlib::fail::{Fail, OrFail as _};
 use qlib::relay::{self, Event, Side};
-use qlib::{args, errtext, prog};
+use qlib::{args, prog};
 use std::ffi::OsString;
 use std::io::Write;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 
 const USAGE: &str = "recordio program [ arg ... ]";
 
@@ -30,18 +29,7 @@ fn run(argv: Vec<OsString>) -> Result<u8, Fail> {
     let program = args::at_least(args::none(argv), 1, USAGE)?;
     let pid = std::process::id();
     match relay::split().or_temp("unable to fork")? {
-        Side::Program { stdin, stdout } => {
-            let e = Command::new(&program[0])
-                .args(&program[1..])
-                .stdin(Stdio::from(stdin))
-                .stdout(Stdio::from(stdout))
-                .exec();
-            Err(Fail::temp(format!(
-                "unable to run {}: {}",
-                program[0].to_string_lossy(),
-                errtext::text(&e)
-            )))
-        }
+        Side::Program { stdin, stdout } => Err(relay::exec_program(&program, stdin, stdout)),
         Side::Relay { to_prog, from_prog } => {
             let log = |line: Vec<u8>| {
                 let _ = std::io::stderr().write_all(&line);

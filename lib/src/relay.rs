@@ -28,6 +28,26 @@ pub enum Side {
     },
 }
 
+/// The program side of [`split`]: execs `program` (PATH search) with fd 0 and fd 1 on the
+/// relay's pipes; returns only when that fails, with the failure to report.
+pub fn exec_program(
+    program: &[std::ffi::OsString],
+    stdin: OwnedFd,
+    stdout: OwnedFd,
+) -> crate::fail::Fail {
+    use std::os::unix::process::CommandExt;
+    let e = std::process::Command::new(&program[0])
+        .args(&program[1..])
+        .stdin(std::process::Stdio::from(stdin))
+        .stdout(std::process::Stdio::from(stdout))
+        .exec();
+    crate::fail::Fail::temp(format!(
+        "unable to run {}: {}",
+        program[0].to_string_lossy(),
+        crate::errtext::text(&e)
+    ))
+}
+
 /// Makes the pipes and forks (only for single-threaded programs).
 pub fn split() -> io::Result<Side> {
     let (in_r, in_w) = fd::pipe()?;
