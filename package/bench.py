@@ -189,7 +189,7 @@ class Rqmail:
         write(RQ + "/control/locals", DOMAIN + "\n")
         write(RQ + "/control/rcpthosts", DOMAIN + "\n")
         ids = f"rqbench:{self.pw.pw_uid}:{self.pw.pw_gid}:{self.home}"
-        write(RQ + "/users/assign", f"={ids}:::\n+:{ids}:-::\n.\n")
+        write(RQ + "/users/assign", f"=rqbench:{ids}:::\n+:{ids}:-::\n.\n")
         run([RQ + "/bin/qmail-newu"])
         make_maildir(self.home, self.pw.pw_uid, self.pw.pw_gid)
         write(self.home + "/.qmail-default", "./Maildir/\n", 0o600)
@@ -682,6 +682,7 @@ def main():
                 for name, binary in (("rqmail", RQ + "/bin/tcpserver"), ("debian", "/usr/bin/tcpserver")):
                     say(f"tcpserver rate: {binary}, {CONN_N} connections")
                     conns.setdefault(name, []).append(conn_rate(binary))
+                    say(f"tcpserver rate: {binary}: {conns[name][-1]:.0f} connections/s")
         for name in SYSTEMS:
             systems[name].setup()
             say(systems[name].settings())

@@ -16,6 +16,7 @@
 //! Spec:     shared/spec/qmail.md §7.5; ucspi.md §1.3, §1.4
 
 use qlib::dns::{DnsError, Resolver};
+use qlib::envedit::Edits;
 use qlib::fail::{Fail, OrFail as _};
 use qlib::getopt::{Getopt, Opt};
 use qlib::tcpenv::{self, Conn};
@@ -23,8 +24,7 @@ use qlib::{ident, prog, scan};
 use std::ffi::OsString;
 use std::net::{IpAddr, TcpStream};
 use std::os::fd::AsFd;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::Duration;
 
 fn main() -> ExitCode {
@@ -46,8 +46,7 @@ fn run(argv: Vec<OsString>) -> Result<u8, Fail> {
     if program.is_empty() {
         return Err(Fail::silent(111));
     }
-    let mut cmd = Command::new(&program[0]);
-    cmd.args(&program[1..]);
+    let mut edits = Edits::new();
     let proto = std::env::var_os("PROTO");
     if !matches!(
         proto.as_ref().and_then(|p| p.to_str()),
@@ -67,10 +66,10 @@ fn run(argv: Vec<OsString>) -> Result<u8, Fail> {
                 .then(|| ident::query(local, remote, Duration::from_secs(timeout), 998))
                 .flatten(),
         };
-        tcpenv::edits(&conn).apply(&mut cmd);
+        edits = tcpenv::edits(&conn);
     }
     // Silent, as qmail's: under inetd fd 2 may be the connection itself.
-    let _ = cmd.exec();
+    let _ = edits.exec(&program);
     Err(Fail::silent(111))
 }
 

@@ -25,15 +25,14 @@
 use qlib::dns::{DnsError, Resolver};
 use qlib::fail::{Fail, OrFail as _};
 use qlib::sys::net::{self, Stage};
-use qlib::sys::{fd, proc, sig};
+use qlib::sys::{fd, sig};
 use qlib::tcpclient::{self as tc, Bad, Config, Family};
 use qlib::tcpenv::{self, Conn};
 use qlib::{errtext, ident, ip, prog};
 use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::Duration;
 
 const USAGE: &str = "tcpclient [ -46hHrRdDqQv ] [ -i localip ] [ -p localport ] \
@@ -177,18 +176,11 @@ fn exec(
     edits: &qlib::envedit::Edits,
     program: &[OsString],
 ) -> Result<u8, Fail> {
-    let mut cmd = Command::new(&program[0]);
-    cmd.args(&program[1..]);
-    edits.apply(&mut cmd);
     let s = stream.as_raw_fd();
-    proc::setup(
-        &mut cmd,
-        proc::Setup {
-            fds: vec![(s, 6), (s, 7)],
-            ..proc::Setup::default()
-        },
-    );
-    let e = cmd.exec();
+    let e = match fd::dup2(s, 6).and_then(|()| fd::dup2(s, 7)) {
+        Ok(()) => edits.exec(program),
+        Err(e) => e,
+    };
     Err(Fail::temp(format!(
         "unable to run {}: {}",
         program[0].to_string_lossy(),

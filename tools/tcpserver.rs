@@ -43,8 +43,7 @@ use std::fs::File;
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, SocketAddrV6, TcpListener, TcpStream};
 use std::os::fd::{AsFd as _, AsRawFd as _, IntoRawFd as _};
-use std::os::unix::process::CommandExt as _;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 fn main() -> ExitCode {
     prog::main("tcpserver", run)
@@ -233,10 +232,7 @@ fn child(
     let _ = sig::default(sig::SIGTERM);
     let _ = sig::default(sig::SIGPIPE);
     let _ = sig::unblock_all();
-    let mut cmd = Command::new(&c.program[0]);
-    cmd.args(&c.program[1..]);
-    d.env.apply(&mut cmd);
-    let e = cmd.exec();
+    let e = d.env.exec(&c.program);
     Err(log.dropped(&format!(
         "unable to run {}: {}",
         c.program[0].to_string_lossy(),

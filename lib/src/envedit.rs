@@ -3,7 +3,8 @@
 //! tcpserver, tcpclient and tcp-env build one; rules add theirs after tcpserver's own, so a
 //! rule may override `TCPLOCALHOST`.
 
-use std::ffi::OsStr;
+use std::ffi::{CStr, CString, OsStr, OsString};
+use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::process::Command;
 
@@ -58,6 +59,75 @@ impl Edits {
     }
 }
 
+impl Edits {
+    /// The environment the program gets, from `now` (`NAME=value` strings): `now` in its
+    /// order less every edited name, then each edited name's final value as a new string in
+    /// `added` (djb's pathexec order).
+    fn environment<'a>(
+        &self,
+        now: &[&'a CStr],
+        added: &'a mut Vec<CString>,
+    ) -> io::Result<Vec<&'a CStr>> {
+        let edited = |entry: &[u8]| {
+            let name = entry.split(|&c| c == b'=').next().unwrap_or(entry);
+            self.list.iter().any(|(n, _)| n == name)
+        };
+        for (i, (name, value)) in self.list.iter().enumerate() {
+            let last = !self.list[i + 1..].iter().any(|(n, _)| n == name);
+            if let (true, Some(v)) = (last, value) {
+                let s = CString::new([&name[..], b"=", v].concat()).map_err(|_| bad())?;
+                added.push(s);
+            }
+        }
+        let kept = now.iter().filter(|e| !edited(e.to_bytes())).copied();
+        Ok(kept.chain(added.iter().map(CString::as_c_str)).collect())
+    }
+
+    /// Execs `argv` (the program name first, searched in the new environment's PATH when
+    /// it has no `/`; `/bin:/usr/bin` without PATH) with the edited environment, straight
+    /// through execve: the unchanged variables are passed as they are, not copied (std's
+    /// `Command` copies the whole environment into a map first). For single-threaded
+    /// programs. Returns only the error: the last one that is not ENOENT, else ENOENT.
+    pub fn exec(&self, argv: &[OsString]) -> io::Error {
+        let mut added = Vec::new();
+        let envp = match self.environment(&crate::sys::proc::environ(), &mut added) {
+            Ok(e) => e,
+            Err(e) => return e,
+        };
+        let args: Result<Vec<CString>, _> =
+            argv.iter().map(|a| CString::new(a.as_bytes())).collect();
+        let (Ok(args), Some(prog)) = (args, argv.first().map(|p| p.as_bytes())) else {
+            return bad();
+        };
+        let args: Vec<&CStr> = args.iter().map(CString::as_c_str).collect();
+        if prog.contains(&b'/') {
+            return crate::sys::proc::execve(args[0], &args, &envp);
+        }
+        let path = crate::env::get("PATH");
+        let path = self
+            .value(b"PATH", path.as_deref())
+            .unwrap_or(b"/bin:/usr/bin");
+        let mut err = io::Error::from_raw_os_error(2);
+        for dir in path.split(|&c| c == b':') {
+            let dir = if dir.is_empty() { &b"."[..] } else { dir };
+            let Ok(full) = CString::new([dir, b"/", prog].concat()) else {
+                continue;
+            };
+            let e = crate::sys::proc::execve(&full, &args, &envp);
+            match e.raw_os_error() {
+                Some(2 | 20) => {}            // ENOENT, ENOTDIR: next directory
+                Some(1 | 13 | 21) => err = e, // EPERM, EACCES, EISDIR: remember, go on
+                _ => return e,
+            }
+        }
+        err
+    }
+}
+
+fn bad() -> io::Error {
+    io::Error::from(io::ErrorKind::InvalidInput)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +146,23 @@ mod tests {
         e.apply(&mut cmd);
         let out = cmd.output().unwrap();
         assert_eq!(out.stdout, b"TCPLOCALHOST=movie.edu\n");
+    }
+
+    #[test]
+    fn environment_keeps_order_and_appends_final_values() {
+        let mut e = Edits::new();
+        e.set(b"A", b"1");
+        e.set(b"PATH", b"/x");
+        e.set(b"A", b"2");
+        e.unset(b"HOME");
+        let now = [c"HOME=/root", c"PATH=/bin", c"Z=z", c"A=0"];
+        let mut added = Vec::new();
+        let env: Vec<&[u8]> = e
+            .environment(&now, &mut added)
+            .unwrap()
+            .iter()
+            .map(|c| c.to_bytes())
+            .collect();
+        assert_eq!(env, [&b"Z=z"[..], b"PATH=/x", b"A=2"]);
     }
 }

@@ -1,6 +1,8 @@
 //! What a child needs done between fork and exec that std's `Command` cannot do safely:
 //! descriptors put on fixed numbers, inherited descriptors closed, groups and ids changed.
+//! Also fork, reaping, and execve for programs that exec without std's `Command`.
 
+use std::ffi::CStr;
 use std::os::fd::RawFd;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -95,4 +97,41 @@ pub fn try_wait(pid: i32) -> std::io::Result<Option<i32>> {
 pub fn exit_now(code: u8) -> ! {
     // SAFETY: _exit never returns and is always safe to call.
     unsafe { libc::_exit(code as i32) }
+}
+
+/// [`execve(path, argv, envp)`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/execve.html):
+/// replaces this process; returns only the error.
+pub fn execve(path: &CStr, argv: &[&CStr], envp: &[&CStr]) -> std::io::Error {
+    let ptrs = |v: &[&CStr]| -> Vec<*const libc::c_char> {
+        v.iter()
+            .map(|s| s.as_ptr())
+            .chain(std::iter::once(std::ptr::null()))
+            .collect()
+    };
+    let (a, e) = (ptrs(argv), ptrs(envp));
+    // SAFETY: path, and both null-terminated pointer arrays, point into live C strings.
+    unsafe { libc::execve(path.as_ptr(), a.as_ptr(), e.as_ptr()) };
+    std::io::Error::last_os_error()
+}
+
+extern "C" {
+    #[link_name = "environ"]
+    static C_ENVIRON: *const *const libc::c_char;
+}
+
+/// This process's environment as the C library holds it (`NAME=value` strings), without
+/// copying. Only for a single-threaded program about to exec: nothing may change the
+/// environment while the result lives.
+pub fn environ() -> Vec<&'static CStr> {
+    let mut out = Vec::new();
+    // SAFETY: environ is a null-terminated array of C strings that lives as long as the
+    // process; the caller's contract rules out concurrent changes.
+    unsafe {
+        let mut p = C_ENVIRON;
+        while !p.is_null() && !(*p).is_null() {
+            out.push(CStr::from_ptr(*p));
+            p = p.add(1);
+        }
+    }
+    out
 }

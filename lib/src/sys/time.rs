@@ -4,6 +4,9 @@
 /// seconds east of UTC in the local time zone (`TZ`, else `/etc/localtime`) at `secs` after the
 /// epoch; 0 if the C library cannot tell.
 pub fn utc_offset(secs: i64) -> i64 {
+    // musl's libc crate marks time_t deprecated (its width changed on 32-bit targets); it is
+    // 64 bits on every target rqmail builds for.
+    #[allow(deprecated)]
     let t = secs as libc::time_t;
     // SAFETY: an all-zero `tm` is a valid value (integers and a null zone pointer).
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
