@@ -15,8 +15,8 @@
 //!           program, relative to the qmail home; default bin/qmail-queue).
 //! Exit:     0 after QUIT; 1 when the conversation ends otherwise (the client left or was
 //!           silent for timeoutsmtpd seconds, a bare LF in DATA, a reply could not be written);
-//!           111 when it cannot start (controls, this host's IP addresses, no fd 0/1) or a
-//!           control file fails mid-session, after a `421` reply.
+//!           111 when it cannot start (controls, no fd 0/1), or a control file fails or
+//!           this host's IP addresses cannot be listed mid-session, after a `421` reply.
 //! Runs as:  qmaild (tcpserver -u), with SIGPIPE ignored.  Trusts: nothing from the client;
 //!           the control files and the environment set by tcpserver and its rules.
 //! Spec:     shared/spec/qmail.md §7.1, §6.
@@ -32,7 +32,10 @@
 //! - More than 10000 recipients in one transaction (qmail: no bound) get
 //!   `452 sorry, too many recipients (#4.5.3)`, so a client cannot grow the envelope without end.
 //! - `localiphost` matches `[d.d.d.d]` only with octets 0–255 (qmail wrapped larger numbers),
-//!   against this host's IPv4 addresses from getifaddrs, and 0.0.0.0.
+//!   against this host's IPv4 addresses from getifaddrs, and 0.0.0.0. The addresses are
+//!   listed when a MAIL or RCPT argument first contains `[` (qmail listed them at startup,
+//!   for every connection; a failure then is the same `421 unable to figure out my IP
+//!   addresses (#4.3.0)`, and the session ends).
 //! - On a bare LF, a timeout or a vanished client during DATA, the queue run is aborted (no
 //!   envelope, so qmail-queue removes its files) and waited for before the exit.
 
@@ -70,12 +73,6 @@ fn run(_argv: Vec<OsString>) -> Result<u8, Fail> {
         Err(Startup::Controls(_)) => {
             return Err(refuse(output, b"421 unable to read controls (#4.3.0)\r\n"))
         }
-        Err(Startup::Ips(_)) => {
-            return Err(refuse(
-                output,
-                b"421 unable to figure out my IP addresses (#4.3.0)\r\n",
-            ))
-        }
     };
     let limit = Duration::from_secs(secs);
     let out = BufWriter::with_capacity(OUT_BUF, timeout::Writer::new(File::from(output), limit));
@@ -84,7 +81,7 @@ fn run(_argv: Vec<OsString>) -> Result<u8, Fail> {
     let end = Session::new(cfg, Net::new(File::from(input), limit), out, &mut open, now).run();
     Ok(match end {
         End::Quit => 0,
-        End::Controls => 111,
+        End::Controls | End::Ips => 111,
         End::Gone | End::Write | End::Timeout | End::BareLf => 1,
     })
 }

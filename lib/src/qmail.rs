@@ -3,14 +3,16 @@
 
 use crate::child::Wait;
 use crate::sys::{fd, proc};
+use std::ffi::{CString, OsString};
+use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::os::unix::ffi::OsStringExt;
 
 /// A running qmail-queue.
 pub struct Queue {
-    child: Child,
-    mess: io::BufWriter<ChildStdin>,
+    pid: i32,
+    mess: io::BufWriter<File>,
     env: Option<OwnedFd>,
     err: OwnedFd,
     envelope: Vec<u8>,
@@ -31,28 +33,25 @@ impl Queue {
     /// Starts `$QMAILQUEUE` (relative to the qmail home) or `bin/qmail-queue`.
     pub fn open() -> io::Result<Queue> {
         let prog = std::env::var_os("QMAILQUEUE").unwrap_or_else(|| "bin/qmail-queue".into());
+        let c = |s: OsString| {
+            CString::new(s.into_vec()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+        };
+        let (prog, home) = (c(prog)?, c(crate::conf::HOME.into())?);
+        let (mess_r, mess_w) = fd::pipe()?;
         let (env_r, env_w) = fd::pipe()?;
         let (err_r, err_w) = fd::pipe()?;
-        let mut cmd = Command::new(&prog);
-        cmd.current_dir(crate::conf::HOME)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::from(env_r));
-        proc::setup(
-            &mut cmd,
-            proc::Setup {
-                fds: vec![(err_w.as_raw_fd(), 6)],
-                ..Default::default()
-            },
-        );
-        let mut child = cmd.spawn()?;
-        drop(err_w);
-        let stdin = child
-            .stdin
-            .take()
-            .ok_or_else(|| io::Error::other("no stdin"))?;
+        // Spawned, not forked: a fork would copy this process's page tables and make its
+        // next writes copy pages, once for every message.
+        let fds = [
+            (mess_r.as_raw_fd(), 0),
+            (env_r.as_raw_fd(), 1),
+            (err_w.as_raw_fd(), 6),
+        ];
+        let pid = proc::spawn(&prog, &[&prog], &fds, Some(&home))?;
+        drop((mess_r, env_r, err_w));
         Ok(Queue {
-            child,
-            mess: io::BufWriter::with_capacity(65536, stdin),
+            pid,
+            mess: io::BufWriter::with_capacity(65536, File::from(mess_w)),
             env: Some(env_w),
             err: err_r,
             envelope: Vec::new(),
@@ -63,7 +62,7 @@ impl Queue {
 
     /// The child's pid (qmail-local prints it as `qp`).
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid as u32
     }
 
     /// Appends message bytes; a write error is remembered and reported by [`Queue::close`].
@@ -113,13 +112,7 @@ impl Queue {
         let _ = std::fs::File::from(self.err)
             .take(1024)
             .read_to_end(&mut custom);
-        let status = loop {
-            match self.child.wait() {
-                Ok(s) => break Some(Wait::from(s)),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => break None,
-            }
-        };
+        let status = proc::wait(self.pid).ok().map(Wait::from_raw);
         let verdict = verdict(status, &custom);
         match verdict {
             Ok(()) if !flushed || !env_ok => Err(Refused {

@@ -12,14 +12,41 @@ pub const ADDR_MAX: usize = 900;
 pub struct LocalIp {
     /// `control/localiphost` (else `me`)
     pub host: Vec<u8>,
-    /// this host's IPv4 addresses; 0.0.0.0 always counts as well
-    pub ips: Vec<Ipv4Addr>,
+    /// this host's IPv4 addresses, listed by [`LocalIp::load`] the first time an address
+    /// needs them (most sessions never do); 0.0.0.0 always counts as well
+    pub ips: std::cell::OnceCell<Vec<Ipv4Addr>>,
 }
+
+impl LocalIp {
+    /// `localiphost` for `host`; the addresses are listed when first needed.
+    pub fn new(host: Vec<u8>) -> LocalIp {
+        LocalIp {
+            host,
+            ips: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Lists this host's IPv4 addresses, once.
+    pub fn load(&self) -> std::io::Result<()> {
+        if self.ips.get().is_none() {
+            let ips = crate::sys::ifaddr::local_ips()?;
+            let v4 = ips.into_iter().filter_map(|ip| match ip {
+                std::net::IpAddr::V4(v4) => Some(v4),
+                std::net::IpAddr::V6(_) => None,
+            });
+            let _ = self.ips.set(v4.collect());
+        }
+        Ok(())
+    }
+}
+
+/// A parsed address and the ESMTP parameters after it.
+pub type Parsed<'a> = (Vec<u8>, &'a [u8]);
 
 /// Parses `arg` (the text after the verb). `Some((address, parameters))` with quoting
 /// undone and the source route removed; `None` is a syntax error (address too long, or NUL
 /// in it). The parameters are whatever followed the address's terminator.
-pub fn parse<'a>(arg: &'a [u8], liphost: Option<&LocalIp>) -> Option<(Vec<u8>, &'a [u8])> {
+pub fn parse<'a>(arg: &'a [u8], liphost: Option<&LocalIp>) -> Option<Parsed<'a>> {
     let (mut rest, terminator) = match memchr::memchr(b'<', arg) {
         Some(i) => (&arg[i + 1..], b'>'),
         None => {
@@ -90,7 +117,7 @@ fn local_ip_host(addr: &mut Vec<u8>, l: &LocalIp) {
     else {
         return;
     };
-    if ip.is_unspecified() || l.ips.contains(&ip) {
+    if ip.is_unspecified() || l.ips.get().is_some_and(|ips| ips.contains(&ip)) {
         addr.truncate(at + 1);
         addr.extend_from_slice(&l.host);
     }
@@ -166,7 +193,7 @@ mod tests {
     fn local_ip_becomes_the_name() {
         let l = LocalIp {
             host: b"here.example".to_vec(),
-            ips: vec![Ipv4Addr::new(192, 0, 2, 1)],
+            ips: vec![Ipv4Addr::new(192, 0, 2, 1)].into(),
         };
         let q = |a: &[u8]| parse(a, Some(&l)).map(|(a, _)| a);
         assert_eq!(q(b"<u@[192.0.2.1]>"), Some(b"u@here.example".to_vec()));

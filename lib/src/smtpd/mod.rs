@@ -11,7 +11,6 @@ use crate::control::{self, Map};
 use crate::rcpthosts::RcptHosts;
 use crate::received::Peer;
 use std::io;
-use std::net::IpAddr;
 use std::path::Path;
 
 /// Why the server cannot start.
@@ -19,8 +18,6 @@ use std::path::Path;
 pub enum Startup {
     /// a control file is unreadable, or neither `smtpgreeting` nor `me` exists
     Controls(io::Error),
-    /// this host's addresses could not be listed
-    Ips(io::Error),
 }
 
 /// The controls and environment, read from the qmail home (the current directory): the
@@ -44,19 +41,9 @@ pub fn load() -> Result<(session::Config, u64), Startup> {
     if let Some(d) = crate::env::get("DATABYTES") {
         databytes = crate::scan::ulong(&d).0;
     }
-    let ips = crate::sys::ifaddr::local_ips().map_err(Startup::Ips)?;
     let cfg = session::Config {
         greeting,
-        liphost: liphost.map(|host| addr::LocalIp {
-            host,
-            ips: ips
-                .iter()
-                .filter_map(|ip| match ip {
-                    IpAddr::V4(v4) => Some(*v4),
-                    IpAddr::V6(_) => None,
-                })
-                .collect(),
-        }),
+        liphost: liphost.map(addr::LocalIp::new),
         rcpthosts,
         badmailfrom: badmailfrom.map(|l| Map::new(&l, false)),
         databytes,

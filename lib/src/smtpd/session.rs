@@ -93,6 +93,8 @@ pub enum End {
     BareLf,
     /// a control file could not be read mid-session; `421` was sent
     Controls,
+    /// this host's addresses could not be listed (for `localiphost`); `421` was sent
+    Ips,
 }
 
 impl From<Broken> for End {
@@ -158,6 +160,7 @@ impl<'a, R: Wire, W: Write> Session<'a, R, W> {
             End::Timeout => &[b"451 timeout (#4.4.2)\r\n"],
             End::BareLf => &[b"451 See https://cr.yp.to/docs/smtplf.html.\r\n"],
             End::Controls => &[b"421 unable to read controls (#4.3.0)\r\n"],
+            End::Ips => &[b"421 unable to figure out my IP addresses (#4.3.0)\r\n"],
             End::Gone | End::Write => &[],
         };
         if end != End::Write && put(&mut self.out, last).is_ok() {
@@ -226,8 +229,17 @@ impl<'a, R: Wire, W: Write> Session<'a, R, W> {
         self.helo = Some(arg.to_vec());
     }
 
+    /// [`addr::parse`], listing this host's addresses first when the argument has a `[`
+    /// (an address literal that `localiphost` may rewrite); qmail listed them at startup.
+    fn parse<'x>(&self, arg: &'x [u8]) -> Result<Option<addr::Parsed<'x>>, End> {
+        if let Some(l) = self.cfg.liphost.as_ref().filter(|_| arg.contains(&b'[')) {
+            l.load().map_err(|_| End::Ips)?;
+        }
+        Ok(addr::parse(arg, self.cfg.liphost.as_ref()))
+    }
+
     fn mail(&mut self, arg: &[u8]) -> Result<(), End> {
-        let Some((sender, params)) = addr::parse(arg, self.cfg.liphost.as_ref()) else {
+        let Some((sender, params)) = self.parse(arg)? else {
             return self.reply(b"555 syntax error (#5.5.4)\r\n");
         };
         let limit = self.cfg.databytes;
@@ -246,7 +258,7 @@ impl<'a, R: Wire, W: Write> Session<'a, R, W> {
         if self.mail.is_none() {
             return self.reply(b"503 MAIL first (#5.5.1)\r\n");
         }
-        let Some((mut recip, _)) = addr::parse(arg, self.cfg.liphost.as_ref()) else {
+        let Some((mut recip, _)) = self.parse(arg)? else {
             return self.reply(b"555 syntax error (#5.5.4)\r\n");
         };
         if self.barf {

@@ -3,7 +3,7 @@
 //! Also fork, reaping, and execve for programs that exec without std's `Command`.
 
 use std::ffi::CStr;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
@@ -134,4 +134,88 @@ pub fn environ() -> Vec<&'static CStr> {
         }
     }
     out
+}
+
+/// [`posix_spawn`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/posix_spawn.html):
+/// starts `path` (not searched in PATH; relative to `dir` when given) with `argv` and this
+/// process's environment, each `(source, target)` of `fds` placed on `target`, SIGPIPE at
+/// its default and no signal blocked. Unlike a fork, the C library's spawn shares this
+/// process's memory until the exec, so nothing is copied. An exec failure is the error.
+pub fn spawn(
+    path: &CStr,
+    argv: &[&CStr],
+    fds: &[(RawFd, RawFd)],
+    dir: Option<&CStr>,
+) -> std::io::Result<i32> {
+    // Sources first moved above every target, so that placing one cannot clobber another.
+    let mut high = Vec::with_capacity(fds.len());
+    for &(src, _) in fds {
+        // SAFETY: F_DUPFD_CLOEXEC only creates a descriptor.
+        match super::cvt(unsafe { libc::fcntl(src, libc::F_DUPFD_CLOEXEC, 64) }) {
+            // SAFETY: a fresh descriptor we now own.
+            Ok(fd) => high.push(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }),
+            Err(e) => return Err(e),
+        }
+    }
+    let env = environ();
+    let ptrs = |v: &[&CStr]| -> Vec<*mut libc::c_char> {
+        v.iter()
+            .map(|s| s.as_ptr() as *mut libc::c_char)
+            .chain(std::iter::once(std::ptr::null_mut()))
+            .collect()
+    };
+    let (a, e) = (ptrs(argv), ptrs(&env));
+    // SAFETY: the attribute and action objects are initialised before use and destroyed
+    // after; every pointer handed over points into live C strings or arrays.
+    unsafe {
+        let mut actions: libc::posix_spawn_file_actions_t = std::mem::zeroed();
+        let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
+        let check = |r: libc::c_int| match r {
+            0 => Ok(()),
+            n => Err(std::io::Error::from_raw_os_error(n)),
+        };
+        check(libc::posix_spawn_file_actions_init(&mut actions))?;
+        check(libc::posix_spawnattr_init(&mut attr))?;
+        let mut setup = || -> std::io::Result<()> {
+            for (h, &(_, target)) in high.iter().zip(fds) {
+                let r = libc::posix_spawn_file_actions_adddup2(&mut actions, h.as_raw_fd(), target);
+                check(r)?;
+            }
+            if let Some(d) = dir {
+                check(libc::posix_spawn_file_actions_addchdir_np(
+                    &mut actions,
+                    d.as_ptr(),
+                ))?;
+            }
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            check(libc::posix_spawnattr_setsigmask(&mut attr, &set))?;
+            libc::sigaddset(&mut set, libc::SIGPIPE);
+            check(libc::posix_spawnattr_setsigdefault(&mut attr, &set))?;
+            let flags = libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETSIGDEF;
+            check(libc::posix_spawnattr_setflags(&mut attr, flags as _))
+        };
+        let mut pid: libc::pid_t = 0;
+        let r = setup().and_then(|()| {
+            check(libc::posix_spawn(
+                &mut pid,
+                path.as_ptr(),
+                &actions,
+                &attr,
+                a.as_ptr(),
+                e.as_ptr(),
+            ))
+        });
+        libc::posix_spawn_file_actions_destroy(&mut actions);
+        libc::posix_spawnattr_destroy(&mut attr);
+        r.map(|()| pid)
+    }
+}
+
+/// Waits for child `pid` to end: its raw wait status.
+pub fn wait(pid: i32) -> std::io::Result<i32> {
+    let mut status = 0;
+    // SAFETY: status is a valid out-pointer.
+    super::retry(|| unsafe { libc::waitpid(pid, &mut status, 0) })?;
+    Ok(status)
 }
