@@ -2,6 +2,14 @@
 //! file in `tmp/`, written and fsynced, hard-linked into `new/`, and — beyond qmail, because
 //! Linux directory updates are not synchronous — `new/` fsynced before success is reported.
 //!
+//! Where the filesystem has O_TMPFILE and /proc is mounted, the file in `tmp/` is unnamed:
+//! it is written and fsynced as above and then linked into `new/` under its unique name,
+//! so `tmp/` itself is never changed. Readers see exactly what they saw before (a complete
+//! file appearing in `new/`); a crash leaves no `tmp/` file behind, and deliveries running
+//! side by side into one Maildir no longer queue on `tmp/`'s directory lock for a create
+//! and an unlink each (measured: 10 recipients per message into one Maildir spent a tenth
+//! of all CPU spinning on that lock).
+//!
 //! Unique names use the modern form of cr.yp.to/proto/maildir.html:
 //! `<secs>.M<usec>P<pid>Q<n>.<host>`, where `n` counts the deliveries made by this process
 //! (so one process may deliver many times per second) and `host` is `gethostname()` cut to
@@ -103,6 +111,16 @@ fn join(dir: &Path, sub: &str, name: &[u8]) -> PathBuf {
 /// Delivers `head` followed by everything `msg` yields into the maildir `dir`; returns the
 /// path of the new file in `new/`.
 pub fn deliver(dir: &Path, head: &[u8], msg: &mut impl Read) -> Result<PathBuf, Error> {
+    deliver_by(dir, head, msg, true)
+}
+
+/// [`deliver`], the unnamed way only if `may_unname` (and the system allows it).
+fn deliver_by(
+    dir: &Path,
+    head: &[u8],
+    msg: &mut impl Read,
+    may_unname: bool,
+) -> Result<PathBuf, Error> {
     let md = fs::metadata(dir).map_err(Error::at(Step::Dir))?;
     if !md.is_dir() {
         return Err(Error {
@@ -112,9 +130,12 @@ pub fn deliver(dir: &Path, head: &[u8], msg: &mut impl Read) -> Result<PathBuf, 
     }
     fs::metadata(dir.join("tmp")).map_err(Error::at(Step::Dir))?;
     let host = crate::sys::fs::hostname().unwrap_or_else(|_| b"localhost".to_vec());
+    if let Some(file) = unnamed(dir).filter(|_| may_unname) {
+        return deliver_unnamed(dir, &host, file, head, msg);
+    }
     let (name, tmp, file) = create(dir, &host)?;
     let new = join(dir, "new", &name);
-    let result = write_sync(file, head, msg).and_then(|()| {
+    let result = write_sync(file, head, msg).and_then(|_| {
         fs::hard_link(&tmp, &new).map_err(Error::at(Step::Link))?;
         if let Err(err) = crate::durable::fsync_dir(&dir.join("new")) {
             let _ = fs::remove_file(&new);
@@ -129,6 +150,41 @@ pub fn deliver(dir: &Path, head: &[u8], msg: &mut impl Read) -> Result<PathBuf, 
     result?;
     // tmp/ is not fsynced: the message is durable in new/, and a tmp name that comes back
     // after a crash is what readers' 36-hour tmp/ cleanup is for. One journal commit saved.
+    Ok(new)
+}
+
+/// An unnamed file in `dir/tmp`, when the filesystem and /proc allow the unnamed way.
+fn unnamed(dir: &Path) -> Option<File> {
+    if !Path::new("/proc/self/fd").is_dir() {
+        return None;
+    }
+    crate::sys::fs::tmpfile_in(&dir.join("tmp"), 0o600).ok()
+}
+
+fn deliver_unnamed(
+    dir: &Path,
+    host: &[u8],
+    file: File,
+    head: &[u8],
+    msg: &mut impl Read,
+) -> Result<PathBuf, Error> {
+    let file = write_sync(file, head, msg)?;
+    let mut tries = 0;
+    let new = loop {
+        let new = join(dir, "new", &unique_name(host));
+        match crate::sys::fs::link_open_file(&file, &new) {
+            Ok(()) => break new,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && tries < 2 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_secs(2));
+            }
+            Err(e) => return Err(Error::at(Step::Link)(e)),
+        }
+    };
+    if let Err(err) = crate::durable::fsync_dir(&dir.join("new")) {
+        let _ = fs::remove_file(&new);
+        return Err(Error::at(Step::Link)(err));
+    }
     Ok(new)
 }
 
@@ -158,7 +214,7 @@ fn create(dir: &Path, host: &[u8]) -> Result<(Vec<u8>, PathBuf, File), Error> {
     }
 }
 
-fn write_sync(file: File, head: &[u8], msg: &mut impl Read) -> Result<(), Error> {
+fn write_sync(file: File, head: &[u8], msg: &mut impl Read) -> Result<File, Error> {
     let mut out = io::BufWriter::with_capacity(65536, file);
     out.write_all(head).map_err(Error::at(Step::Write))?;
     let mut buf = vec![0u8; 65536];
@@ -180,7 +236,8 @@ fn write_sync(file: File, head: &[u8], msg: &mut impl Read) -> Result<(), Error>
         .into_inner()
         .map_err(|e| Error::at(Step::Write)(e.into_error()))?;
     // close(2) errors after a successful fsync cannot lose data std would not report anyway.
-    file.sync_all().map_err(Error::at(Step::Write))
+    file.sync_all().map_err(Error::at(Step::Write))?;
+    Ok(file)
 }
 
 #[cfg(test)]
@@ -209,14 +266,24 @@ mod tests {
 
     #[test]
     fn delivers_many_per_second() {
-        let d = tmpdir("many");
+        for unnamed in [true, false] {
+            many(unnamed);
+        }
+    }
+
+    fn many(unnamed: bool) {
+        let d = tmpdir(&format!("many{unnamed}"));
+        let mtime = || fs::metadata(d.join("tmp")).unwrap().modified().unwrap();
+        let before = mtime();
         let mut paths = Vec::new();
         for i in 0..50 {
             let body = format!("message {i}\n");
-            paths.push(deliver(&d, b"H: 1\n", &mut body.as_bytes()).unwrap());
+            paths.push(deliver_by(&d, b"H: 1\n", &mut body.as_bytes(), unnamed).unwrap());
         }
         assert_eq!(fs::read_dir(d.join("new")).unwrap().count(), 50);
         assert_eq!(fs::read_dir(d.join("tmp")).unwrap().count(), 0);
+        // the unnamed way never changes tmp/ (where the system has it: ext4, tmpfs here)
+        assert_eq!(mtime() == before, unnamed && super::unnamed(&d).is_some());
         assert_eq!(fs::read(&paths[7]).unwrap(), b"H: 1\nmessage 7\n");
         let mode = fs::metadata(&paths[0]).unwrap().permissions().mode();
         assert_eq!(mode & 0o7777, 0o600);
@@ -225,7 +292,14 @@ mod tests {
 
     #[test]
     fn failures_leave_nothing() {
-        let d = tmpdir("fail");
+        for unnamed in [true, false] {
+            failures(unnamed);
+        }
+    }
+
+    fn failures(unnamed: bool) {
+        let deliver = |d: &Path, h: &[u8], m: &mut dyn Read| deliver_by(d, h, &mut { m }, unnamed);
+        let d = tmpdir(&format!("fail{unnamed}"));
         fs::remove_dir(d.join("new")).unwrap();
         let e = deliver(&d, b"", &mut &b"x"[..]).unwrap_err();
         assert_eq!(e.step, Step::Link);

@@ -35,3 +35,35 @@ pub fn hostname() -> io::Result<Vec<u8>> {
     let n = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
     Ok(buf[..n].to_vec())
 }
+
+/// `O_TMPFILE`: an unnamed regular file in directory `dir`, open for writing with `mode`;
+/// it gets a name only through [`link_open_file`], and vanishes if the system stops first.
+/// Filesystems without it give EOPNOTSUPP (or EISDIR on old kernels).
+pub fn tmpfile_in(dir: &Path, mode: u32) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_TMPFILE)
+        .mode(mode)
+        .open(dir)
+}
+
+/// Gives the open file `f` the name `target` (a hard link made through /proc/self/fd, which
+/// needs no privilege, unlike linkat's AT_EMPTY_PATH). EEXIST if `target` exists.
+pub fn link_open_file(f: &std::fs::File, target: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let from = CString::new(format!("/proc/self/fd/{}", f.as_raw_fd()))
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let to = cpath(target)?;
+    // SAFETY: both are valid NUL-terminated paths.
+    retry(|| unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    })
+    .map(drop)
+}
