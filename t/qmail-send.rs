@@ -4,7 +4,8 @@
 //! qmail-queue in the private home. Shown: the log lines, one bounce per message after all
 //! recipients finish, double and triple bounces, deferral and SIGALRM, the queue lifetime,
 //! SIGTERM persistence, restart after SIGKILL, remote routing, the mutex, controls and SIGHUP,
-//! VERP.
+//! VERP; a local message delivered from memory (todo/ its only record until it is done) and
+//! written out as info/, local/ and bounce/ when a recipient is deferred.
 //! Not tested here: the 36 h mess/ cleanup and the 25 min todo rescan (they need a clock that
 //! moves days); qmail-start's uid changes (it is not involved here).
 
@@ -27,6 +28,8 @@ struct Req {
     sender: String,
     recip: String,
     body: String,
+    /// the queue's files when the request arrived
+    queue: Vec<String>,
 }
 
 /// How a fake spawner answers a recipient on its n-th attempt (from 1).
@@ -115,6 +118,7 @@ fn fake(limit: Option<u8>, rule: Rule, reqs: Reqs) -> (OwnedFd, OwnedFd) {
                 sender,
                 recip,
                 body,
+                queue: leftovers(),
             });
             let report = |st: u8, text: &str| [&[slot[0], st], text.as_bytes(), b"\0"].concat();
             match reply {
@@ -396,6 +400,118 @@ fn delivers_and_logs() {
     );
 }
 
+/// The files of message `id` (its number) among `files`.
+fn of(files: &[String], id: &str) -> Vec<String> {
+    let mut v: Vec<String> = files
+        .iter()
+        .filter(|f| f.rsplit('/').next() == Some(id))
+        .map(|f| f.split('/').next().unwrap_or("").to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+fn msg_id(log: &str) -> String {
+    let at = log.find("new msg ").expect("new msg") + 8;
+    log[at..].split('\n').next().unwrap().to_string()
+}
+
+#[test]
+fn a_local_message_is_delivered_from_its_todo_entry() {
+    let _l = home_lock();
+    let t = setup(&[]);
+    let s = Send::start(standard, remote_rule);
+    inject(
+        &t,
+        "joe@me.example",
+        &["alice@me.example", "fail@me.example"],
+        "Subject: hi\n\nhello\n",
+    );
+    s.wait_log("end msg", 1);
+    let id = msg_id(&s.log());
+    let reqs = s.local.lock().unwrap().clone();
+    for r in reqs.iter().filter(|r| r.recip != "joe@me.example") {
+        assert_eq!(
+            of(&r.queue, &id),
+            ["intd", "mess", "todo"],
+            "during the first pass: {:?}",
+            r.queue
+        );
+    }
+    let b = reqs
+        .iter()
+        .find(|r| r.recip == "joe@me.example")
+        .expect("bounce");
+    assert!(b.body.contains("<fail@me.example>:\nSorry, no mailbox"));
+    assert!(!b.body.contains("alice"), "{}", b.body);
+    assert_empty(&s);
+    inject(&t, "joe@me.example", &["bob@far.example"], "S: x\n\nb\n");
+    s.wait_log("end msg", 3);
+    let reqs = s.remote.lock().unwrap().clone();
+    let id = reqs[0]
+        .queue
+        .iter()
+        .find(|f| f.starts_with("remote/"))
+        .expect("remote/");
+    let id = id.rsplit('/').next().unwrap();
+    assert_eq!(
+        of(&reqs[0].queue, id),
+        ["info", "mess", "remote"],
+        "remote recipients are preprocessed as in qmail"
+    );
+}
+
+#[test]
+fn a_deferral_writes_the_message_out_with_its_marks() {
+    let _l = home_lock();
+    let t = setup(&[]);
+    let s = Send::start(standard, remote_rule);
+    inject(
+        &t,
+        "joe@me.example",
+        &["alice@me.example", "fail@me.example", "once@me.example"],
+        "Subject: hi\n\nhello\n",
+    );
+    s.wait_log("delivery 3: deferral", 1);
+    let id = msg_id(&s.log());
+    let ok = wait_for(20, || {
+        of(&leftovers(), &id) == ["bounce", "info", "local", "mess"]
+    });
+    assert!(ok, "{:?}\n{}", leftovers(), s.log());
+    let n: u64 = id.parse().unwrap();
+    let split = |d: &str| q(&format!("{d}/{}/{id}", n % qlib::conf::split()));
+    assert_eq!(
+        std::fs::read(split("local")).unwrap(),
+        b"Dalice@me.example\0Dfail@me.example\0Tonce@me.example\0"
+    );
+    assert_eq!(std::fs::read(split("info")).unwrap(), b"Fjoe@me.example\0");
+    let birth = std::fs::metadata(split("info")).unwrap().mtime();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((now - 5..=now).contains(&birth), "birth {birth}, now {now}");
+    let para = std::fs::read_to_string(q(&format!("bounce/{id}"))).unwrap();
+    assert!(para.starts_with("<fail@me.example>:\nSorry"), "{para}");
+    s.signal(sig::SIGALRM);
+    s.wait_log("end msg", 2);
+    let reqs = s.local.lock().unwrap().clone();
+    let got: Vec<&str> = reqs.iter().map(|r| r.recip.as_str()).collect();
+    assert_eq!(
+        got,
+        [
+            "alice@me.example",
+            "fail@me.example",
+            "once@me.example",
+            "once@me.example",
+            "joe@me.example"
+        ]
+    );
+    assert!(reqs[4].body.contains("<fail@me.example>:\nSorry"));
+    assert!(!reqs[4].body.contains("<once@"), "{}", reqs[4].body);
+    assert_empty(&s);
+}
+
 #[test]
 fn one_bounce_after_all_recipients() {
     let _l = home_lock();
@@ -609,6 +725,12 @@ fn restart_after_sigkill_finishes_the_job() {
     s.wait_log("starting delivery 2", 1);
     s.child.kill().unwrap();
     assert_eq!(s.exit(), -1);
+    let id = msg_id(&s.log());
+    assert_eq!(
+        of(&leftovers(), &id),
+        ["intd", "mess", "todo"],
+        "killed in its first pass, the message is still in todo/"
+    );
     for i in 0..8 {
         inject(
             &t,
@@ -628,6 +750,10 @@ fn restart_after_sigkill_finishes_the_job() {
         .map(|r| r.recip.clone())
         .collect();
     assert!(got.contains(&"hold@me.example".to_string()), "{got:?}");
+    assert!(
+        got.contains(&"r1@me.example".to_string()),
+        "delivered again: {got:?}"
+    );
     for i in 0..8 {
         assert!(got.contains(&format!("k{i}@me.example")), "{got:?}");
     }

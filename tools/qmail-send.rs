@@ -16,6 +16,11 @@
 //! Runs as:  qmails, started by qmail-start.  Trusts: the queue files it and qmail-queue wrote;
 //!           not the spawners' reports (kept to 10000 bytes, sanitised for the log).
 //! Spec:     shared/spec/qmail.md §2.2–2.6, §3, §6 (controls); formats.md §8, §10.
+//! Beyond qmail: a new message whose recipients are all local (at most 64) is delivered from
+//!           memory: info/ and local/ are written only if a recipient is deferred, until then
+//!           todo/ID stays its record (lib/src/send/fresh.rs). A crash in that first pass
+//!           delivers it again, already delivered recipients included. Stale bounce/ID files
+//!           are removed with info/local/remote when an entry is preprocessed.
 
 use qlib::send::clean::Client;
 use qlib::send::controls::Controls;

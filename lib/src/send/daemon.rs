@@ -6,6 +6,7 @@
 
 use super::clean::{self, Client};
 use super::controls::Controls;
+use super::fresh::Fresh;
 use super::jobs::{Closed, Core, Del};
 use super::logline::{self, Log};
 use super::sched::{self, SLEEP_FOREVER};
@@ -13,7 +14,7 @@ use super::spawn::{self, Reports};
 use super::{addr, bounce};
 use crate::queue;
 use crate::sys::{fd, sig};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
@@ -60,6 +61,8 @@ pub struct Daemon {
     pub(super) next_cleanup: i64,
     pub(super) cleanup_dirs: VecDeque<u64>,
     pub(super) exiting: bool,
+    /// messages delivered from memory ([`super::fresh`])
+    pub(super) fresh: HashMap<u64, Fresh>,
 }
 
 /// Seconds since the epoch.
@@ -93,6 +96,7 @@ impl Daemon {
             next_cleanup: 0,
             cleanup_dirs: VecDeque::new(),
             exiting: false,
+            fresh: HashMap::new(),
         }
     }
 
@@ -359,6 +363,12 @@ impl Daemon {
 
     fn mark(&mut self, c: usize, del: &Del) {
         let job = self.core.job(del.job);
+        if let Some(f) = job.and_then(|j| self.fresh.get_mut(&j.id)) {
+            if let Some(b) = f.image.get_mut(del.recip.pos as usize) {
+                *b = b'D';
+            }
+            return;
+        }
         let ok = job
             .and_then(|j| j.file.as_ref())
             .map(|f| f.write_all_at(b"D", del.recip.pos));
@@ -374,6 +384,9 @@ impl Daemon {
     }
 
     pub(super) fn closed(&mut self, cl: Closed, t: i64) {
+        if self.fresh.contains_key(&cl.id) {
+            return self.fresh_closed(cl, t);
+        }
         if !cl.done {
             return self.core.pending[cl.chan].push(cl.retry, cl.id);
         }

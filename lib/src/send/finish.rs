@@ -99,6 +99,9 @@ impl Daemon {
 
     /// Starts a pass of message `id` on channel `c`.
     pub(super) fn open_pass(&mut self, c: usize, id: u64, t: i64) {
+        if c == super::LOCAL && self.open_fresh(id, t) {
+            return;
+        }
         let p = queue::path(CHAN[c], id);
         let mut file = match OpenOptions::new().read(true).write(true).open(&p) {
             Ok(f) => f,
@@ -134,6 +137,9 @@ impl Daemon {
             _ => recip.to_vec(),
         };
         let para = bounce::paragraph(&recip, text);
+        if let Some(f) = self.fresh.get_mut(&id) {
+            return f.bounce.extend_from_slice(&para);
+        }
         let p = queue::path("bounce", id);
         loop {
             let f = OpenOptions::new()
@@ -153,6 +159,9 @@ impl Daemon {
     /// A message may be finished: no channel file and no todo entry left. Sends its bounce,
     /// removes info/ and asks qmail-clean to remove the rest.
     pub(super) fn messdone(&mut self, id: u64, t: i64) {
+        if self.fresh.contains_key(&id) {
+            return self.fresh_done(id, t);
+        }
         for p in [
             queue::path("local", id),
             queue::path("remote", id),
@@ -200,24 +209,7 @@ impl Daemon {
         let info = queue::path("info", id);
         let (sender, _) =
             read_info(id).map_err(|_| format!("trouble reading {}", info.display()))?;
-        let plan = bounce::plan(
-            &sender,
-            &self.ctl.doublebounceto,
-            &self.ctl.doublebouncehost,
-        );
-        let head = Head {
-            date: t,
-            bouncefrom: &self.ctl.bouncefrom,
-            bouncehost: &self.ctl.bouncehost,
-            sender: &sender,
-            paragraphs: &paragraphs,
-        };
-        if let Some(head) = head.compose(&plan) {
-            let qp = self.send_bounce(id, &head, &plan)?;
-            self.log.put(&logline::bounce_msg(id, qp));
-        } else {
-            self.log.put(&logline::triple(id));
-        }
+        self.send_paragraphs(id, &sender, &paragraphs, t)?;
         match std::fs::remove_file(&bp) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(format!(
                 "unable to unlink {}; will try again later",
@@ -225,6 +217,31 @@ impl Daemon {
             )),
             _ => Ok(()),
         }
+    }
+
+    /// Composes and injects the bounce of message `id` from its failure paragraphs.
+    pub(super) fn send_paragraphs(
+        &mut self,
+        id: u64,
+        sender: &[u8],
+        paragraphs: &[u8],
+        t: i64,
+    ) -> Result<(), String> {
+        let plan = bounce::plan(sender, &self.ctl.doublebounceto, &self.ctl.doublebouncehost);
+        let head = Head {
+            date: t,
+            bouncefrom: &self.ctl.bouncefrom,
+            bouncehost: &self.ctl.bouncehost,
+            sender,
+            paragraphs,
+        };
+        if let Some(head) = head.compose(&plan) {
+            let qp = self.send_bounce(id, &head, &plan)?;
+            self.log.put(&logline::bounce_msg(id, qp));
+        } else {
+            self.log.put(&logline::triple(id));
+        }
+        Ok(())
     }
 
     fn send_bounce(&mut self, id: u64, head: &[u8], plan: &Plan) -> Result<u32, String> {
@@ -293,7 +310,11 @@ impl Daemon {
     /// Shutdown: each waiting channel file gets its next retry time as its mtime.
     pub(super) fn persist(&mut self) {
         for (c, name) in CHAN.iter().enumerate() {
-            let entries: Vec<(i64, u64)> = self.core.pending[c].entries().collect();
+            // A held message's todo/ entry is its record: it is taken in again at the start.
+            let entries: Vec<(i64, u64)> = self.core.pending[c]
+                .entries()
+                .filter(|(_, id)| !self.fresh.contains_key(id))
+                .collect();
             for (when, id) in entries {
                 let p = queue::path(name, id);
                 let at = UNIX_EPOCH + Duration::from_secs(when.max(0) as u64);

@@ -5,6 +5,7 @@
 //! - `spawn`: the spawn protocol's requests and reports;
 //! - `clean`: the clean protocol, both ends;
 //! - `todo`: preprocessing of new envelopes, committed with fsyncs;
+//! - `fresh`: new local messages delivered from memory, written out only if deferred;
 //! - `bounce`: failure paragraphs and QSBMF bounces;
 //! - `logline`: the activity log's lines;
 //! - `controls`: the control files;
@@ -16,6 +17,7 @@ pub mod clean;
 pub mod controls;
 pub mod daemon;
 pub mod finish;
+pub mod fresh;
 pub mod jobs;
 pub mod logline;
 pub mod sched;

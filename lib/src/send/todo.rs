@@ -53,32 +53,85 @@ pub fn parse(data: &[u8]) -> Result<Envelope<'_>, u8> {
     Ok(e)
 }
 
+/// A todo entry read and its recipients rewritten; nothing written yet.
+pub struct Parsed {
+    /// the message id
+    pub id: u64,
+    /// the envelope sender
+    pub sender: Vec<u8>,
+    /// the rewritten recipients per channel, as `T<addr>\0` records
+    pub out: [Vec<u8>; 2],
+    /// how many recipients each channel got
+    pub count: [usize; 2],
+    size: u64,
+    qp: Vec<u8>,
+    uid: Vec<u8>,
+}
+
+impl Parsed {
+    /// Logs `new msg` and `info msg`, as preprocessing does once the message is taken in.
+    pub fn announce(&self, log: &mut Log) {
+        log.put(&logline::new_msg(self.id));
+        log.put(&logline::info_msg(
+            self.id,
+            self.size,
+            &self.sender,
+            &self.qp,
+            &self.uid,
+        ));
+    }
+}
+
 /// An envelope written out but not yet durable.
 pub struct Staged {
     /// the message id
     pub id: u64,
     /// which channels got a recipient file
     pub chans: [bool; 2],
-    files: Vec<(PathBuf, File)>,
+    pub(super) files: Vec<(PathBuf, File)>,
 }
 
 fn show(p: &std::path::Path) -> String {
     p.display().to_string()
 }
 
-fn create(p: &PathBuf, log: &mut Log) -> Option<File> {
+/// Creates `p` (mode 600, which must not exist) holding `data`; `None` after a warning.
+pub(super) fn write_new(p: &PathBuf, data: &[u8], log: &mut Log) -> Option<File> {
     let f = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(p);
-    f.map_err(|_| log.warn(&format!("unable to create {}", show(p))))
-        .ok()
+    let Ok(mut f) = f else {
+        log.warn(&format!("unable to create {}", show(p)));
+        return None;
+    };
+    if f.write_all(data).is_err() {
+        log.warn(&format!("trouble writing to {}", show(p)));
+        return None;
+    }
+    Some(f)
 }
 
-/// Writes info/local/remote for `todo/ID`; `None` (after a warning) leaves it for a later
-/// scan. A todo entry that is already gone is skipped quietly.
-pub fn stage(id: u64, rw: &Rewrite, log: &mut Log) -> Option<Staged> {
+/// Removes `p` if it is there; `false` (after a warning) if that fails.
+pub(super) fn remove_stale(p: &PathBuf, log: &mut Log) -> bool {
+    match std::fs::remove_file(p) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => {
+            log.warn(&format!(
+                "unable to unlink {}; will try again later",
+                show(p)
+            ));
+            false
+        }
+        _ => true,
+    }
+}
+
+/// Reads `todo/ID` and rewrites its recipients, after removing what an earlier crash left of
+/// its preprocessing (info/local/remote, and a bounce/ID written while its todo/ entry was
+/// still the record). `None` (after a warning) leaves it for a later scan; a todo entry that
+/// is already gone is skipped quietly.
+pub fn read(id: u64, rw: &Rewrite, log: &mut Log) -> Option<Parsed> {
     let todo = queue::path("todo", id);
     let data = match std::fs::read(&todo) {
         Ok(d) => d,
@@ -96,61 +149,58 @@ pub fn stage(id: u64, rw: &Rewrite, log: &mut Log) -> Option<Staged> {
         ));
         return None;
     };
-    let info = queue::path("info", id);
-    let chanpath = [queue::path("local", id), queue::path("remote", id)];
-    for p in [&info, &chanpath[0], &chanpath[1]] {
-        if let Err(e) = std::fs::remove_file(p) {
-            if e.kind() != io::ErrorKind::NotFound {
-                log.warn(&format!(
-                    "unable to unlink {}; will try again later",
-                    show(p)
-                ));
-                return None;
-            }
-        }
-    }
-    let mut infof = create(&info, log)?;
-    log.put(&logline::new_msg(id));
-    let env = match parse(&data) {
-        Ok(e) => e,
-        Err(_) => {
-            log.warn(&format!("unknown record type in {}!", show(&todo)));
+    for dir in ["info", "local", "remote", "bounce"] {
+        if !remove_stale(&queue::path(dir, id), log) {
             return None;
         }
-    };
-    let sender = env.sender.unwrap_or(b"");
-    log.put(&logline::info_msg(id, size, sender, env.pid, env.uid));
-    let mut rec = Vec::with_capacity(sender.len() + 2);
-    rec.push(b'F');
-    rec.extend_from_slice(sender);
-    rec.push(0);
-    if infof.write_all(&rec).is_err() {
-        log.warn(&format!("trouble writing to {}", show(&info)));
-        return None;
     }
-    let mut out: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
+    let Ok(env) = parse(&data) else {
+        log.put(&logline::new_msg(id));
+        log.warn(&format!("unknown record type in {}!", show(&todo)));
+        return None;
+    };
+    let mut p = Parsed {
+        id,
+        sender: env.sender.unwrap_or(b"").to_vec(),
+        out: [Vec::new(), Vec::new()],
+        count: [0, 0],
+        size,
+        qp: env.pid.to_vec(),
+        uid: env.uid.to_vec(),
+    };
     for r in env.recips {
         let (c, a) = rw.rewrite(r);
-        out[c].push(b'T');
-        out[c].extend_from_slice(&a);
-        out[c].push(0);
+        p.out[c].push(b'T');
+        p.out[c].extend_from_slice(&a);
+        p.out[c].push(0);
+        p.count[c] += 1;
     }
+    Some(p)
+}
+
+/// Writes info/local/remote for a parsed entry (qmail's preprocessing); `None` after a
+/// warning.
+pub fn stage(p: &Parsed, log: &mut Log) -> Option<Staged> {
+    let info = queue::path("info", p.id);
+    let mut rec = Vec::with_capacity(p.sender.len() + 2);
+    rec.push(b'F');
+    rec.extend_from_slice(&p.sender);
+    rec.push(0);
+    let infof = write_new(&info, &rec, log)?;
+    p.announce(log);
     let mut staged = Staged {
-        id,
+        id: p.id,
         chans: [false; 2],
         files: vec![(info, infof)],
     };
-    for c in 0..2 {
-        if out[c].is_empty() {
+    for (c, name) in super::logline::CHAN.iter().enumerate() {
+        if p.out[c].is_empty() {
             continue;
         }
-        let mut f = create(&chanpath[c], log)?;
-        if f.write_all(&out[c]).is_err() {
-            log.warn(&format!("trouble writing to {}", show(&chanpath[c])));
-            return None;
-        }
+        let path = queue::path(name, p.id);
+        let f = write_new(&path, &p.out[c], log)?;
         staged.chans[c] = true;
-        staged.files.push((chanpath[c].clone(), f));
+        staged.files.push((path, f));
     }
     Some(staged)
 }
@@ -231,6 +281,7 @@ impl Daemon {
                 let mut ids: Vec<u64> = d
                     .flatten()
                     .filter_map(|e| crate::scan::ulong_exact(e.file_name().as_encoded_bytes()))
+                    .filter(|id| !self.fresh.contains_key(id))
                     .collect();
                 ids.sort_unstable();
                 self.todo.extend(ids);
@@ -247,8 +298,17 @@ impl Daemon {
     pub(super) fn preprocess(&mut self, t: i64) {
         let n = self.todo.len().min(BATCH);
         let mut staged = Vec::with_capacity(n);
-        for id in self.todo.drain(..n) {
-            staged.extend(stage(id, &self.ctl.rewrite, &mut self.log));
+        let ids: Vec<u64> = self.todo.drain(..n).collect();
+        for id in ids {
+            let Some(p) = read(id, &self.ctl.rewrite, &mut self.log) else {
+                continue;
+            };
+            if self.may_hold(&p) {
+                p.announce(&mut self.log);
+                self.hold(p, t);
+            } else {
+                staged.extend(stage(&p, &mut self.log));
+            }
         }
         for s in commit(staged, &mut self.log) {
             // After `!`, an entry whose todo/ link is gone is scheduled all the same.
