@@ -5,6 +5,7 @@
 
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::io;
+use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::process::Command;
 
@@ -89,19 +90,41 @@ impl Edits {
     /// `Command` copies the whole environment into a map first). For single-threaded
     /// programs. Returns only the error: the last one that is not ENOENT, else ENOENT.
     pub fn exec(&self, argv: &[OsString]) -> io::Error {
+        let r = self.search(argv, |path, args, envp| {
+            Err::<std::convert::Infallible, _>(crate::sys::proc::execve(path, args, envp))
+        });
+        match r {
+            Err(e) => e,
+            Ok(never) => match never {},
+        }
+    }
+
+    /// Starts `argv` as [`Edits::exec`] would run it, as a child with each `(source,
+    /// target)` of `fds` on `target` (posix_spawn: nothing of this process is copied); its
+    /// pid. For single-threaded programs.
+    pub fn spawn(&self, argv: &[OsString], fds: &[(RawFd, RawFd)]) -> io::Result<i32> {
+        self.search(argv, |path, args, envp| {
+            crate::sys::proc::spawn(path, args, Some(envp), fds, None)
+        })
+    }
+
+    /// Tries `attempt(path, argv, envp)` for each place the program could be, in order;
+    /// the first success, else the last error that is not ENOENT, else ENOENT.
+    fn search<T>(
+        &self,
+        argv: &[OsString],
+        mut attempt: impl FnMut(&CStr, &[&CStr], &[&CStr]) -> io::Result<T>,
+    ) -> io::Result<T> {
         let mut added = Vec::new();
-        let envp = match self.environment(&crate::sys::proc::environ(), &mut added) {
-            Ok(e) => e,
-            Err(e) => return e,
-        };
+        let envp = self.environment(&crate::sys::proc::environ(), &mut added)?;
         let args: Result<Vec<CString>, _> =
             argv.iter().map(|a| CString::new(a.as_bytes())).collect();
         let (Ok(args), Some(prog)) = (args, argv.first().map(|p| p.as_bytes())) else {
-            return bad();
+            return Err(bad());
         };
         let args: Vec<&CStr> = args.iter().map(CString::as_c_str).collect();
         if prog.contains(&b'/') {
-            return crate::sys::proc::execve(args[0], &args, &envp);
+            return attempt(args[0], &args, &envp);
         }
         let path = crate::env::get("PATH");
         let path = self
@@ -113,14 +136,17 @@ impl Edits {
             let Ok(full) = CString::new([dir, b"/", prog].concat()) else {
                 continue;
             };
-            let e = crate::sys::proc::execve(&full, &args, &envp);
+            let e = match attempt(&full, &args, &envp) {
+                Ok(t) => return Ok(t),
+                Err(e) => e,
+            };
             match e.raw_os_error() {
                 Some(2 | 20) => {}            // ENOENT, ENOTDIR: next directory
                 Some(1 | 13 | 21) => err = e, // EPERM, EACCES, EISDIR: remember, go on
-                _ => return e,
+                _ => return Err(e),
             }
         }
-        err
+        Err(err)
     }
 }
 

@@ -47,7 +47,7 @@ impl Queue {
             (env_r.as_raw_fd(), 1),
             (err_w.as_raw_fd(), 6),
         ];
-        let pid = proc::spawn(&prog, &[&prog], &fds, Some(&home))?;
+        let pid = proc::spawn(&prog, &[&prog], None, &fds, Some(&home))?;
         drop((mess_r, env_r, err_w));
         Ok(Queue {
             pid,

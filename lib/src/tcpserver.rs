@@ -262,8 +262,23 @@ pub struct Decision {
     pub env: Edits,
     /// a rule said deny
     pub deny: bool,
-    /// the `ok`/`deny` line, with its newline
-    pub line: Vec<u8>,
+    /// the `ok`/`deny` log line after the pid, with its newline
+    tail: Vec<u8>,
+}
+
+impl Decision {
+    /// The `ok`/`deny` log line of the child `pid`.
+    pub fn line(&self, pid: u32) -> Vec<u8> {
+        let head = if self.deny { "deny" } else { "ok" };
+        [format!("tcpserver: {head} {pid}").as_bytes(), &self.tail].concat()
+    }
+}
+
+/// Whether a connection can be decided without anything that may wait on the network (a
+/// name or ident lookup, the banner), so that tcpserver itself can do it and start the
+/// program without forking.
+pub fn quick(c: &Config) -> bool {
+    c.localname.is_some() && !c.remotehost && !c.remoteinfo && c.banner.is_empty()
 }
 
 /// The child's work before exec (djb's `doit`, after the `pid` line): socket options,
@@ -365,10 +380,7 @@ pub fn decide(c: &Config, sock: &TcpStream, remote: SocketAddr) -> Result<Decisi
             }
         }
     }
-    let mut line = b"tcpserver: ".to_vec();
-    line.extend_from_slice(if deny { b"deny " } else { b"ok " });
-    line.extend_from_slice(std::process::id().to_string().as_bytes());
-    line.push(b' ');
+    let mut line = vec![b' '];
     safe(&mut line, localhost.as_deref().unwrap_or_default(), true);
     line.push(b':');
     safe(&mut line, &localip, false);
@@ -383,7 +395,11 @@ pub fn decide(c: &Config, sock: &TcpStream, remote: SocketAddr) -> Result<Decisi
     line.push(b':');
     safe(&mut line, &remoteport, false);
     line.push(b'\n');
-    Ok(Decision { env, deny, line })
+    Ok(Decision {
+        env,
+        deny,
+        tail: line,
+    })
 }
 
 /// An IPv4 peer on a dual-stack socket, as IPv4.

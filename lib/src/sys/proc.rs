@@ -137,13 +137,15 @@ pub fn environ() -> Vec<&'static CStr> {
 }
 
 /// [`posix_spawn`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/posix_spawn.html):
-/// starts `path` (not searched in PATH; relative to `dir` when given) with `argv` and this
-/// process's environment, each `(source, target)` of `fds` placed on `target`, SIGPIPE at
-/// its default and no signal blocked. Unlike a fork, the C library's spawn shares this
-/// process's memory until the exec, so nothing is copied. An exec failure is the error.
+/// starts `path` (not searched in PATH; relative to `dir` when given) with `argv` and `envp`
+/// (`None`: this process's environment), each `(source, target)` of `fds` placed on
+/// `target`, SIGPIPE at its default and no signal blocked. Unlike a fork, the C library's
+/// spawn shares this process's memory until the exec, so nothing is copied. An exec
+/// failure is the error.
 pub fn spawn(
     path: &CStr,
     argv: &[&CStr],
+    envp: Option<&[&CStr]>,
     fds: &[(RawFd, RawFd)],
     dir: Option<&CStr>,
 ) -> std::io::Result<i32> {
@@ -157,7 +159,10 @@ pub fn spawn(
             Err(e) => return Err(e),
         }
     }
-    let env = environ();
+    let env = match envp {
+        Some(e) => e.to_vec(),
+        None => environ(),
+    };
     let ptrs = |v: &[&CStr]| -> Vec<*mut libc::c_char> {
         v.iter()
             .map(|s| s.as_ptr() as *mut libc::c_char)
