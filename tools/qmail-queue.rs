@@ -20,10 +20,10 @@
 use qlib::exit::qq;
 use qlib::fail::Fail;
 use qlib::sys::{fd, id, sig};
-use qlib::{conf, date, getln, prog, queue};
+use qlib::{conf, copy, date, getln, prog, queue};
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, BufWriter, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -128,27 +128,18 @@ fn enqueue(q: &mut Queued, uid: u32, pid: u32, start: i64, who: &str) -> Result<
     std::fs::remove_file(&pidfile).map_err(code(qq::PID))?;
 
     // 2. The message: our trace line, then fd 0 verbatim.
-    let mut out = BufWriter::with_capacity(65536, mess);
+    let mut mess = mess;
     let received = format!(
         "Received: (qmail {pid} invoked {who}); {}\n",
         date::rfc822(start)
     );
-    out.write_all(received.as_bytes())
-        .map_err(code(qq::WRITE))?;
     let mut input = fd::inherited(0)
         .map(File::from)
         .ok_or(Fail::silent(qq::READ))?;
-    let mut buf = vec![0u8; 65536];
-    loop {
-        let n = match input.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => return Err(Fail::silent(qq::READ)),
-        };
-        out.write_all(&buf[..n]).map_err(code(qq::WRITE))?;
-    }
-    let mess = out.into_inner().map_err(|_| Fail::silent(qq::WRITE))?;
+    copy::with_head(received.as_bytes(), &mut input, &mut mess).map_err(|e| match e {
+        copy::Failed::Read(_) => Fail::silent(qq::READ),
+        copy::Failed::Write(_) => Fail::silent(qq::WRITE),
+    })?;
 
     // 3. The envelope, into intd/ID.
     let intdpath = queue::path("intd", ino);

@@ -14,6 +14,7 @@ pub mod cdbmake;
 pub mod child;
 pub mod conf;
 pub mod control;
+pub mod copy;
 pub mod date;
 pub mod durable;
 pub mod env;

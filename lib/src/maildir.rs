@@ -17,7 +17,7 @@
 //! `O_CREAT|O_EXCL`, mode 0600; on EEXIST a fresh name is tried, up to 3 times, 2 s apart.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -214,27 +214,14 @@ fn create(dir: &Path, host: &[u8]) -> Result<(Vec<u8>, PathBuf, File), Error> {
     }
 }
 
-fn write_sync(file: File, head: &[u8], msg: &mut impl Read) -> Result<File, Error> {
-    let mut out = io::BufWriter::with_capacity(65536, file);
-    out.write_all(head).map_err(Error::at(Step::Write))?;
-    let mut buf = vec![0u8; 65536];
-    loop {
-        let n = match msg.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => {
-                return Err(Error {
-                    step: Step::Read,
-                    err,
-                })
-            }
-        };
-        out.write_all(&buf[..n]).map_err(Error::at(Step::Write))?;
-    }
-    let file = out
-        .into_inner()
-        .map_err(|e| Error::at(Step::Write)(e.into_error()))?;
+fn write_sync(mut file: File, head: &[u8], msg: &mut impl Read) -> Result<File, Error> {
+    crate::copy::with_head(head, msg, &mut file).map_err(|e| match e {
+        crate::copy::Failed::Read(err) => Error {
+            step: Step::Read,
+            err,
+        },
+        crate::copy::Failed::Write(err) => Error::at(Step::Write)(err),
+    })?;
     // close(2) errors after a successful fsync cannot lose data std would not report anyway.
     file.sync_all().map_err(Error::at(Step::Write))?;
     Ok(file)

@@ -51,7 +51,7 @@ impl Queue {
         drop((mess_r, env_r, err_w));
         Ok(Queue {
             pid,
-            mess: io::BufWriter::with_capacity(65536, File::from(mess_w)),
+            mess: io::BufWriter::with_capacity(16384, File::from(mess_w)),
             env: Some(env_w),
             err: err_r,
             envelope: Vec::new(),
