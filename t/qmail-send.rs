@@ -459,6 +459,22 @@ fn a_local_message_is_delivered_from_its_todo_entry() {
         ["info", "mess", "remote"],
         "remote recipients are preprocessed as in qmail"
     );
+    let many: Vec<String> = (0..65).map(|i| format!("m{i}@me.example")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    inject(&t, "joe@me.example", &many, "S: x\n\nb\n");
+    s.wait_log("end msg", 4);
+    let reqs = s.local.lock().unwrap().clone();
+    let first = reqs
+        .iter()
+        .find(|r| r.recip == "m0@me.example")
+        .expect("m0");
+    let local = first.queue.iter().find(|f| f.starts_with("local/"));
+    let id = local
+        .expect("over 64 recipients: local/ as in qmail")
+        .rsplit('/')
+        .next()
+        .unwrap();
+    assert_eq!(of(&first.queue, id), ["info", "local", "mess"]);
 }
 
 #[test]

@@ -28,6 +28,9 @@ use std::time::{Duration, UNIX_EPOCH};
 pub const MAX_RECIPS: usize = 64;
 /// Most messages held in memory at once; beyond it new ones are preprocessed as in qmail.
 pub const MAX_HELD: usize = 1000;
+/// Longest recipient list (bytes of `local/`) held in memory: with [`MAX_HELD`], at most
+/// 16 MiB however long the addresses are.
+pub const MAX_IMAGE: usize = 16384;
 
 /// What preprocessing would have written for a message held in memory.
 #[derive(Debug, Clone)]
@@ -49,6 +52,7 @@ impl Daemon {
     pub(super) fn may_hold(&self, p: &Parsed) -> bool {
         p.count[REMOTE] == 0
             && (1..=MAX_RECIPS).contains(&p.count[LOCAL])
+            && p.out[LOCAL].len() <= MAX_IMAGE
             && self.fresh.len() < MAX_HELD
             && self.core.limit[LOCAL] > 0
     }
