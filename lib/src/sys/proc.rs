@@ -150,12 +150,16 @@ pub fn spawn(
     dir: Option<&CStr>,
 ) -> std::io::Result<i32> {
     // Sources first moved above every target, so that placing one cannot clobber another.
-    let mut high = Vec::with_capacity(fds.len());
+    // One copy per distinct source (tcpserver puts one socket on both 0 and 1).
+    let mut high: Vec<(RawFd, std::os::fd::OwnedFd)> = Vec::with_capacity(fds.len());
     for &(src, _) in fds {
+        if high.iter().any(|(s, _)| *s == src) {
+            continue;
+        }
         // SAFETY: F_DUPFD_CLOEXEC only creates a descriptor.
         match super::cvt(unsafe { libc::fcntl(src, libc::F_DUPFD_CLOEXEC, 64) }) {
             // SAFETY: a fresh descriptor we now own.
-            Ok(fd) => high.push(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }),
+            Ok(fd) => high.push((src, unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })),
             Err(e) => return Err(e),
         }
     }
@@ -182,9 +186,17 @@ pub fn spawn(
         check(libc::posix_spawn_file_actions_init(&mut actions))?;
         check(libc::posix_spawnattr_init(&mut attr))?;
         let mut setup = || -> std::io::Result<()> {
-            for (h, &(_, target)) in high.iter().zip(fds) {
-                let r = libc::posix_spawn_file_actions_adddup2(&mut actions, h.as_raw_fd(), target);
-                check(r)?;
+            for &(src, target) in fds {
+                let h = high
+                    .iter()
+                    .find(|(s, _)| *s == src)
+                    .map(|(_, h)| h.as_raw_fd());
+                let h = h.ok_or_else(|| std::io::Error::from_raw_os_error(libc::EBADF))?;
+                check(libc::posix_spawn_file_actions_adddup2(
+                    &mut actions,
+                    h,
+                    target,
+                ))?;
             }
             if let Some(d) = dir {
                 check(libc::posix_spawn_file_actions_addchdir_np(
