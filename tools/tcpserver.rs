@@ -41,7 +41,7 @@ use qlib::fail::Fail;
 use qlib::sys::fd::{self, PollFd};
 use qlib::sys::{net, proc, sig};
 use qlib::tcpserver::{self, Config, Dropped};
-use qlib::{errtext, ip, prog, prot};
+use qlib::{errtext, prog, prot};
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{Read as _, Write as _};
@@ -215,8 +215,7 @@ fn started(c: &Config, log: &Log, sock: &TcpStream, remote: SocketAddr) -> bool 
     let Ok(pid) = d.env.spawn(&c.program, &[(raw, 0), (raw, 1)]) else {
         return false;
     };
-    let from = ip::text(ip::unmapped(remote.ip()));
-    log.line(2, format!("tcpserver: pid {pid} from {from}\n").as_bytes());
+    log.line(2, &tcpserver::pid_line(pid as u32, remote));
     log.line(2, &d.line(pid as u32));
     true
 }
@@ -231,9 +230,8 @@ fn child(
 ) -> Result<u8, Fail> {
     drop(listener);
     let _ = sig::default(sig::SIGCHLD);
-    let from = ip::text(ip::unmapped(remote.ip()));
     let pid = std::process::id();
-    log.line(2, format!("tcpserver: pid {pid} from {from}\n").as_bytes());
+    log.line(2, &tcpserver::pid_line(pid, remote));
     let _ = sock.set_nonblocking(false);
     let d = tcpserver::decide(c, &sock, remote).map_err(|Dropped(why)| log.dropped(&why))?;
     log.line(2, &d.line(pid));

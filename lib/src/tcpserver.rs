@@ -274,6 +274,13 @@ impl Decision {
     }
 }
 
+/// The `pid` log line of the child `pid` serving `remote` (IPv4 peers on a dual-stack
+/// socket shown as IPv4).
+pub fn pid_line(pid: u32, remote: SocketAddr) -> Vec<u8> {
+    let from = ip::text(ip::unmapped(remote.ip()));
+    format!("tcpserver: pid {pid} from {from}\n").into_bytes()
+}
+
 /// Whether a connection can be decided without anything that may wait on the network (a
 /// name or ident lookup, the banner), so that tcpserver itself can do it and start the
 /// program without forking.

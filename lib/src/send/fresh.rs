@@ -105,13 +105,9 @@ impl Daemon {
         let Some(f) = self.fresh.get(&id) else {
             return true;
         };
-        let mut rec = Vec::with_capacity(f.sender.len() + 2);
-        rec.push(b'F');
-        rec.extend_from_slice(&f.sender);
-        rec.push(0);
         let birth = UNIX_EPOCH + Duration::from_secs(f.birth.max(0) as u64);
         let mut parts = vec![
-            (queue::path("info", id), rec),
+            (queue::path("info", id), todo::info_record(&f.sender)),
             (queue::path("local", id), f.image.clone()),
         ];
         if !f.bounce.is_empty() {
@@ -140,8 +136,7 @@ impl Daemon {
         if todo::commit(vec![staged], &mut self.log).is_empty() {
             return false;
         }
-        let gone =
-            self.clean(Kind::Todo, id) || (self.clean_alive && !queue::path("todo", id).exists());
+        let gone = self.clean_todo(id);
         if gone {
             self.fresh.remove(&id);
         }
@@ -168,7 +163,7 @@ impl Daemon {
                 self.log.put(&logline::end_msg(id));
             }
         }
-        if !self.clean(Kind::Todo, id) {
+        if !self.clean_todo(id) {
             return self.core.done.push(t + SLEEP_SYSFAIL, id);
         }
         self.fresh.remove(&id);

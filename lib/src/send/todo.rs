@@ -178,15 +178,16 @@ pub fn read(id: u64, rw: &Rewrite, log: &mut Log) -> Option<Parsed> {
     Some(p)
 }
 
+/// The contents of `info/S/ID`: the one `F<sender>\0` record.
+pub(super) fn info_record(sender: &[u8]) -> Vec<u8> {
+    [&b"F"[..], sender, b"\0"].concat()
+}
+
 /// Writes info/local/remote for a parsed entry (qmail's preprocessing); `None` after a
 /// warning.
 pub fn stage(p: &Parsed, log: &mut Log) -> Option<Staged> {
     let info = queue::path("info", p.id);
-    let mut rec = Vec::with_capacity(p.sender.len() + 2);
-    rec.push(b'F');
-    rec.extend_from_slice(&p.sender);
-    rec.push(0);
-    let infof = write_new(&info, &rec, log)?;
+    let infof = write_new(&info, &info_record(&p.sender), log)?;
     p.announce(log);
     let mut staged = Staged {
         id: p.id,
@@ -272,6 +273,12 @@ pub fn commit(batch: Vec<Staged>, log: &mut Log) -> Vec<Staged> {
 }
 
 impl Daemon {
+    /// Has qmail-clean remove todo/ID and intd/ID; whether todo/ID is gone (after `!`, an
+    /// entry whose todo/ link is gone counts as removed).
+    pub(super) fn clean_todo(&mut self, id: u64) -> bool {
+        self.clean(clean::Kind::Todo, id) || (self.clean_alive && !queue::path("todo", id).exists())
+    }
+
     /// Lists todo/ (sorted by id) for preprocessing.
     pub(super) fn scan_todo(&mut self, t: i64) {
         self.rescan = false;
@@ -311,10 +318,7 @@ impl Daemon {
             }
         }
         for s in commit(staged, &mut self.log) {
-            // After `!`, an entry whose todo/ link is gone is scheduled all the same.
-            let ok = self.clean(clean::Kind::Todo, s.id)
-                || (self.clean_alive && !queue::path("todo", s.id).exists());
-            if !ok {
+            if !self.clean_todo(s.id) {
                 continue;
             }
             for c in 0..2 {
