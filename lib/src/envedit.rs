@@ -80,8 +80,10 @@ impl Edits {
                 added.push(s);
             }
         }
-        let kept = now.iter().filter(|e| !edited(e.to_bytes())).copied();
-        Ok(kept.chain(added.iter().map(CString::as_c_str)).collect())
+        let mut env = Vec::with_capacity(now.len() + added.len());
+        env.extend(now.iter().filter(|e| !edited(e.to_bytes())).copied());
+        env.extend(added.iter().map(CString::as_c_str));
+        Ok(env)
     }
 
     /// Execs `argv` (the program name first, searched in the new environment's PATH when

@@ -123,17 +123,16 @@ extern "C" {
 /// copying. Only for a single-threaded program about to exec: nothing may change the
 /// environment while the result lives.
 pub fn environ() -> Vec<&'static CStr> {
-    let mut out = Vec::new();
     // SAFETY: environ is a null-terminated array of C strings that lives as long as the
     // process; the caller's contract rules out concurrent changes.
     unsafe {
-        let mut p = C_ENVIRON;
-        while !p.is_null() && !(*p).is_null() {
-            out.push(CStr::from_ptr(*p));
-            p = p.add(1);
+        let mut n = 0;
+        while !C_ENVIRON.is_null() && !(*C_ENVIRON.add(n)).is_null() {
+            n += 1;
         }
+        // Counted first: one allocation of the final size, not a series of doublings.
+        (0..n).map(|i| CStr::from_ptr(*C_ENVIRON.add(i))).collect()
     }
-    out
 }
 
 /// [`posix_spawn`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/posix_spawn.html):
@@ -163,9 +162,13 @@ pub fn spawn(
             Err(e) => return Err(e),
         }
     }
+    let own;
     let env = match envp {
-        Some(e) => e.to_vec(),
-        None => environ(),
+        Some(e) => e,
+        None => {
+            own = environ();
+            &own[..]
+        }
     };
     let ptrs = |v: &[&CStr]| -> Vec<*mut libc::c_char> {
         v.iter()
@@ -173,7 +176,7 @@ pub fn spawn(
             .chain(std::iter::once(std::ptr::null_mut()))
             .collect()
     };
-    let (a, e) = (ptrs(argv), ptrs(&env));
+    let (a, e) = (ptrs(argv), ptrs(env));
     // SAFETY: the attribute and action objects are initialised before use and destroyed
     // after; every pointer handed over points into live C strings or arrays.
     unsafe {
