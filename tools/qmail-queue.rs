@@ -13,13 +13,14 @@
 //! Spec:     shared/spec/qmail.md §3.3–3.5; formats.md §7.
 //!
 //! Order of operations (each step fsynced before the next depends on it): pid/ temp file →
-//! link mess/S/ID (ID = inode) → message → intd/ID → fsync both files and mess/S → link
+//! link mess/S/ID (ID = inode) → message → intd/ID → fsync both files (writeback of each
+//! started when it is written) and mess/S → link
 //! todo/ID → fsync todo/ (the commit point) → trigger. Beyond qmail, the directory fsyncs make
 //! the links durable on filesystems without synchronous metadata (Linux).
 
 use qlib::exit::qq;
 use qlib::fail::Fail;
-use qlib::sys::{fd, id, sig};
+use qlib::sys::{fd, fs, id, sig};
 use qlib::{conf, copy, date, getln, prog, queue};
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
@@ -140,6 +141,7 @@ fn enqueue(q: &mut Queued, uid: u32, pid: u32, start: i64, who: &str) -> Result<
         copy::Failed::Read(_) => Fail::silent(qq::READ),
         copy::Failed::Write(_) => Fail::silent(qq::WRITE),
     })?;
+    fs::start_writeback(&mess);
 
     // 3. The envelope, into intd/ID.
     let intdpath = queue::path("intd", ino);
@@ -169,11 +171,14 @@ fn enqueue(q: &mut Queued, uid: u32, pid: u32, start: i64, who: &str) -> Result<
         out.write_all(b"\0").map_err(code(qq::WRITE))?;
     }
     let intd = out.into_inner().map_err(|_| Fail::silent(qq::WRITE))?;
-    // Both files are written before either is synced, so that one journal commit can carry
-    // them (and mess/S/ID's link) instead of two; todo/ID still comes only after all of it.
+    // Both files are written, and their writeback started, before either is synced, so
+    // that one journal commit carries both and mess/S/ID's link (the second fsync and the
+    // directory's find theirs done) instead of three commits one after the other; todo/ID
+    // still comes only after all of it.
+    fs::start_writeback(&intd);
+    intd.sync_all().map_err(code(qq::WRITE))?;
     mess.sync_all().map_err(code(qq::WRITE))?;
     qlib::fsync_dir_of(&messpath).map_err(code(qq::WRITE))?;
-    intd.sync_all().map_err(code(qq::WRITE))?;
 
     // 4. The commit point: todo/ID, made durable.
     let todopath = queue::path("todo", ino);
