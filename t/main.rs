@@ -46,6 +46,8 @@ mod qmail_qmqpd;
 mod qmail_qmtpd;
 #[path = "qmail-queue.rs"]
 mod qmail_queue;
+#[path = "qmail-remote.rs"]
+mod qmail_remote;
 #[path = "qmail-rspawn.rs"]
 mod qmail_rspawn;
 #[path = "qmail-send.rs"]
@@ -54,6 +56,10 @@ mod qmail_send;
 mod qmail_smtpd;
 #[path = "qmail-start.rs"]
 mod qmail_start;
+#[path = "qmail-tcpok.rs"]
+mod qmail_tcpok;
+#[path = "qmail-tcpto.rs"]
+mod qmail_tcpto;
 #[path = "rblsmtpd.rs"]
 mod rblsmtpd;
 #[path = "recordio.rs"]

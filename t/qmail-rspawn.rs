@@ -1,5 +1,5 @@
 //! qmail-rspawn: the spawn protocol and the folding of qmail-remote's reports (spec §2.3, §5.3),
-//! with a stand-in qmail-remote named by QMAILREMOTE.
+//! with a stand-in qmail-remote named by QMAILREMOTE; the timeout tables cleared at start.
 //! Not tested here: the owner check against a real qmailq (every conf account is the test user).
 
 use crate::common::{bin, home, home_lock, install_tree, spawn_report, start_spawner, TmpDir};
@@ -141,5 +141,20 @@ fn missing_remote_program_defers() {
         )
     );
     drop(inp);
+    assert_eq!(c.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn clears_the_timeout_tables_at_start() {
+    let _l = home_lock();
+    install_tree(&home());
+    let lock = home().join("queue/lock");
+    std::fs::write(lock.join("tcpto"), [7u8; 1024]).unwrap();
+    std::fs::write(lock.join("tcpto6"), [7u8; 100]).unwrap();
+    // cleared before the concurrency byte is sent
+    let (mut c, _out) = start("/nonexistent/qmail-remote");
+    assert_eq!(std::fs::read(lock.join("tcpto")).unwrap(), vec![0u8; 1024]);
+    assert_eq!(std::fs::read(lock.join("tcpto6")).unwrap(), vec![0u8; 2048]);
+    drop(c.stdin.take());
     assert_eq!(c.wait().unwrap().code(), Some(0));
 }

@@ -6,7 +6,8 @@
 //!           through PATH).
 //! Exit:     0 when fd 0 ends and every delivery has been reported; 111 on trouble.
 //! Runs as:  qmailr.  Trusts: qmail-send's requests only as far as lib/src/spawn.rs checks them.
-//! Spec:     shared/spec/qmail.md §2.3, §5.1, §5.3.
+//!           At start it clears the remote-timeout tables queue/lock/tcpto and tcpto6.
+//! Spec:     shared/spec/qmail.md §2.3, §5.1, §5.3, §5.6.
 //!
 //! Unlike qmail, a qmail-remote that cannot be run at all gives a deferral even for a
 //! permanent errno: a missing or broken program is the installation's fault, not the
@@ -15,7 +16,7 @@
 use qlib::child::Wait;
 use qlib::fail::{Fail, OrFail as _};
 use qlib::spawn::{self, Channel, Report, Request};
-use qlib::{conf, errtext, prog};
+use qlib::{conf, errtext, prog, tcpto};
 use std::ffi::OsString;
 use std::os::fd::OwnedFd;
 use std::process::{Command, ExitCode, Stdio};
@@ -27,8 +28,8 @@ fn main() -> ExitCode {
 fn run(_argv: Vec<OsString>) -> Result<u8, Fail> {
     std::env::set_current_dir(conf::HOME).or_temp("unable to chdir to home")?;
     std::env::set_current_dir("queue/mess").or_temp("unable to chdir to queue/mess")?;
-    // A fresh start forgets the remote-timeout table (tcpto_clean).
-    let _ = std::fs::write("../lock/tcpto", [0u8; 1024]);
+    // A fresh start forgets the remote-timeout tables (tcpto_clean); trouble is ignored.
+    let _ = tcpto::clear_at(std::path::Path::new("../lock"));
     let owner = conf::uid(conf::User::Qmailq).or_temp("unable to find qmailq")?;
     let program = std::env::var_os("QMAILREMOTE").unwrap_or_else(|| "qmail-remote".into());
     spawn::run(&mut Remote { program }, conf::spawn(), owner).or_temp("trouble in spawn loop")?;

@@ -34,9 +34,11 @@ pub mod queue;
 pub mod quote;
 pub mod rcpthosts;
 pub mod received;
+pub mod remote;
 pub mod scan;
 pub mod spawn;
 pub mod tai64n;
+pub mod tcpto;
 pub mod timeout;
 
 pub use durable::{fsync_dir, fsync_dir_of};

@@ -18,6 +18,10 @@ mod name;
 mod packet;
 mod transport;
 
+/// 64 random bits from the resolver's generator (seeded from /dev/urandom): ids, ports, and
+/// qmail-remote's shuffle of equal mail exchangers.
+pub use transport::random;
+
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
