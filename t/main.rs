@@ -64,6 +64,8 @@ mod qmail_tcpto;
 mod rblsmtpd;
 #[path = "recordio.rs"]
 mod recordio;
+#[path = "remote-delivery.rs"]
+mod remote_delivery;
 #[path = "sendmail.rs"]
 mod sendmail;
 #[path = "splogger.rs"]

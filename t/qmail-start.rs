@@ -155,6 +155,12 @@ fn remote_recipients_are_deferred_never_lost() {
     let _l = home_lock();
     let _t = TmpDir::new("chain3");
     let mut q = Instance::fresh("./Maildir/");
+    // Routed to a loopback port where nothing listens, so the answer does not depend on
+    // this machine's DNS (NXDOMAIN would bounce): the connection is refused, a deferral.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let route = format!(":127.0.0.1:{}\n", free.local_addr().unwrap().port());
+    drop(free);
+    std::fs::write(home().join("control/smtproutes"), route).unwrap();
     inject(&["someone@elsewhere.example"], "Subject: away\n\nbody\n");
     assert!(
         wait_for(20, || q.log_text().contains(": deferral: ")),
