@@ -17,6 +17,7 @@ Environment (defaults in brackets):
   BENCH_SMTP_SESS  concurrent SMTP sessions, comma-separated [1,5,20]
   BENCH_SMTP_RCPT  recipients per SMTP message, comma-separated [1,10]
   BENCH_CONN_N   connections for the tcpserver rate [2000]
+  BENCH_REMOTE_N messages per remote-delivery run [2000]
   BENCH_LOCAL_CONC  if set, the local delivery concurrency of BOTH systems (qmail-send
                  control/concurrencylocal, Postfix local_destination_concurrency_limit);
                  unset, each keeps its own default (10 and 2)
@@ -29,6 +30,10 @@ tcpserver -R -H + qmail-smtpd, Postfix its smtpd; recipients beyond the first ar
 (0rqbench, 1rqbench...) and reach the same Maildir (rqmail: a wildcard users/assign line and
 .qmail-default; Postfix: luser_relay). tcpserver rate = connections/s that our tcpserver and
 Debian's serve (/bin/true, -R -H -l0, 8 client threads).
+remote rate = messages / (time from the first injection until Postfix's smtp-sink has taken
+them all), 1 KB messages, 4 injectors, each to one recipient: all at one domain, or spread
+over ten domains; domain k is routed to an smtp-sink of its own on 127.0.0.1 (rqmail:
+control/smtproutes, concurrencyremote 20; Postfix: transport_maps, destination concurrency 20).
 latency = one message at a time on an idle system, from starting sendmail until the file is in
 Maildir/new (polled every 0.5 ms); memory = VmHWM of the queue daemon (qmail-send, Postfix
 qmgr) once BENCH_HOLD messages sit in its queue with local delivery held (rqmail:
@@ -74,6 +79,9 @@ SMTP_N = num("BENCH_SMTP_N", 1000)
 SMTP_SESS = nums("BENCH_SMTP_SESS", "1,5,20")
 SMTP_RCPT = nums("BENCH_SMTP_RCPT", "1,10")
 CONN_N = num("BENCH_CONN_N", 2000)
+REMOTE_N = num("BENCH_REMOTE_N", 2000)
+REMOTE_DOMAINS = 10
+REMOTE_PORT = 2600  # domain k's sink listens on REMOTE_PORT + k
 ROUNDS = num("BENCH_ROUNDS", 1)
 
 
@@ -179,15 +187,22 @@ class Rqmail:
         self.pw = pw
         self.home = B + "/home-rqmail"
         self.new = self.home + "/Maildir/new"
-        self.inject = [RQ + "/bin/sendmail", "-i", "-f", RCPT, RCPT]
+        self.inject = self.inject_to(RCPT)
         self.proc = None
         self.missing = [p for p in ("qmail-start", "qmail-send", "qmail-clean", "qmail-lspawn", "qmail-rspawn")
                         if not os.access(f"{RQ}/bin/{p}", os.X_OK)]
+
+    @staticmethod
+    def inject_to(rcpt):
+        return [RQ + "/bin/sendmail", "-i", "-f", RCPT, rcpt]
 
     def setup(self):
         write(RQ + "/control/me", DOMAIN + "\n")
         write(RQ + "/control/locals", DOMAIN + "\n")
         write(RQ + "/control/rcpthosts", DOMAIN + "\n")
+        write(RQ + "/control/smtproutes", "".join(f"{remote_domain(k)}:127.0.0.1:{REMOTE_PORT + k}\n"
+                                                  for k in range(REMOTE_DOMAINS)))
+        write(RQ + "/control/concurrencyremote", "20\n")
         ids = f"rqbench:{self.pw.pw_uid}:{self.pw.pw_gid}:{self.home}"
         write(RQ + "/users/assign", f"=rqbench:{ids}:::\n+:{ids}:-::\n.\n")
         run([RQ + "/bin/qmail-newu"])
@@ -294,6 +309,7 @@ error     unix  -       -       n       -       -       error
 retry     unix  -       -       n       -       -       error
 discard   unix  -       -       n       -       -       discard
 local     unix  -       n       n       -       -       local
+smtp      unix  -       -       n       -       -       smtp
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
@@ -309,14 +325,18 @@ class Postfix:
         self.home = pw.pw_dir
         self.new = self.home + "/Maildir/new"
         self.etc = PF + "/etc"
-        self.inject = ["/usr/sbin/sendmail", "-C", self.etc, "-i", "-f", RCPT, RCPT]
+        self.inject = self.inject_to(RCPT)
         self.missing = []
         self.master = None
         self.version = ""
         self.smtp_port = PF_SMTP
 
+    def inject_to(self, rcpt):
+        return ["/usr/sbin/sendmail", "-C", self.etc, "-i", "-f", RCPT, rcpt]
+
     def main_cf(self, extra=""):
         conc = f"local_destination_concurrency_limit = {CONC}\n" if CONC else ""
+        routes = ", ".join(f"{remote_domain(k)}=smtp:[127.0.0.1]:{REMOTE_PORT + k}" for k in range(REMOTE_DOMAINS))
         write(self.etc + "/main.cf", f"""\
 compatibility_level = 3.6
 queue_directory = {PF}/queue
@@ -335,6 +355,8 @@ alias_database =
 local_recipient_maps =
 biff = no
 luser_relay = rqbench
+transport_maps = inline:{{{routes}}}
+default_destination_concurrency_limit = 20
 {conc}{extra}""")
 
     def setup(self):
@@ -444,6 +466,56 @@ def smtp_measure(s, res):
         s.smtp_stop()
 
 
+def remote_domain(k):
+    return f"d{k}.remote.test"
+
+
+class Sinks:
+    """Postfix's smtp-sink, one per remote domain, each counting the messages it took."""
+
+    def __init__(self):
+        self.procs, self.outs = [], []
+        for k in range(REMOTE_DOMAINS):
+            out = f"{B}/sink{k}.out"
+            self.outs.append(out)
+            with open(out, "wb") as f:
+                self.procs.append(subprocess.Popen(
+                    ["smtp-sink", "-c", "-u", "rqbench", f"127.0.0.1:{REMOTE_PORT + k}", "256"],
+                    stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT, start_new_session=True))
+        for k in range(REMOTE_DOMAINS):
+            wait_until(lambda: listening(REMOTE_PORT + k), f"smtp-sink on port {REMOTE_PORT + k}", 10)
+
+    def count(self):
+        """Messages taken: each sink rewrites `sess=... mesg=N` after every message."""
+        n = 0
+        for out in self.outs:
+            with open(out, "rb") as f:
+                last = f.read().rsplit(b"mesg=", 1)
+            n += int(last[1].split(b"\r")[0] or 0) if len(last) == 2 else 0
+        return n
+
+    def stop(self):
+        for p in self.procs:
+            stop_server(p)
+
+
+def remote_measure(s, res):
+    """REMOTE_N messages to smtp-sinks, to one domain and spread over ten."""
+    if s.name == "rqmail" and not os.access(f"{RQ}/bin/qmail-remote", os.X_OK):
+        say("rqmail: remote delivery skipped: qmail-remote not built")
+        return
+    for doms in (1, REMOTE_DOMAINS):
+        sinks = Sinks()
+        try:
+            say(f"{s.name}: remote, {REMOTE_N} messages of 1 KB to {doms} domain(s), {max(PAR)} injectors")
+            _, e2e = batch(s, REMOTE_N, max(PAR), 1024, f"remote{doms}", to=lambda i: f"r{i}@{remote_domain(i % doms)}",
+                           delivered=sinks.count)
+            res[f"remote delivery to smtp-sink, {doms} domain(s) (msg/s)"] = REMOTE_N / e2e
+        finally:
+            sinks.stop()
+        wait_until(lambda: not s.busy(), f"{s.name}'s queue to empty", 60)
+
+
 def conn_rate(binary):
     """Connections per second tcpserver `binary` serves running /bin/true, from 8 client threads."""
     import socket
@@ -495,11 +567,12 @@ def ceiling(par):
     return N / inj
 
 
-def inject_one(s, data):
-    r = subprocess.run(s.inject, input=data, env=ENV, cwd="/", stdout=subprocess.DEVNULL,
+def inject_one(s, data, cmd=None):
+    cmd = cmd or s.inject
+    r = subprocess.run(cmd, input=data, env=ENV, cwd="/", stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE)
     if r.returncode != 0:
-        raise Fatal(f"{s.inject[0]} exited {r.returncode}: {r.stderr.decode(errors='replace').strip()}")
+        raise Fatal(f"{cmd[0]} exited {r.returncode}: {r.stderr.decode(errors='replace').strip()}")
 
 
 def clear_new(s):
@@ -512,10 +585,12 @@ def count(s):
     return len(os.listdir(s.new))
 
 
-def batch(s, n, par, size, tag, deliver=True):
-    """Injects n messages from par threads; returns (injection seconds, end-to-end seconds)."""
-    if deliver:
+def batch(s, n, par, size, tag, deliver=True, to=None, delivered=None):
+    """Injects n messages from par threads; returns (injection seconds, end-to-end seconds).
+    With `to`, message i goes to recipient to(i), and delivered() counts what has arrived."""
+    if deliver and delivered is None:
         clear_new(s)
+    delivered = delivered or (lambda: count(s))
     msgs = [message(tag, i, size) for i in range(n)]
     lock, nxt, errors, ends = threading.Lock(), [0], [], []
 
@@ -527,7 +602,7 @@ def batch(s, n, par, size, tag, deliver=True):
             if i >= n:
                 break
             try:
-                inject_one(s, msgs[i])
+                inject_one(s, msgs[i], s.inject_to(to(i)) if to else None)
             except Exception as e:  # reported by the main thread
                 errors.append(e)
         ends.append(time.monotonic())
@@ -545,10 +620,10 @@ def batch(s, n, par, size, tag, deliver=True):
         if not deliver:
             if len(ends) == par:
                 break
-        elif count(s) >= n:
+        elif delivered() >= n:
             done = time.monotonic()
         if time.monotonic() > end:
-            errors.append(Fatal(f"{s.name}: {count(s)} of {n} delivered after {end - t0:.0f} s"))
+            errors.append(Fatal(f"{s.name}: {delivered()} of {n} delivered after {end - t0:.0f} s"))
     for t in threads:
         t.join()
     if errors:
@@ -597,6 +672,8 @@ def measure(s, res, hold):
                 res[f"injection-to-Maildir, {size} B, {par} inj (msg/s)"] = N / e2e
         if SMTP_N:
             smtp_measure(s, res)
+        if REMOTE_N:
+            remote_measure(s, res)
         clear_new(s)
     finally:
         s.stop()
@@ -741,6 +818,7 @@ def main():
         print("  comparable with Postfix's figure, which has delivery running alongside.")
     targets = [("injection-to-Maildir", 2.5, "throughput >= 2.5x Postfix"),
                ("SMTP-to-Maildir", 1.0, "SMTP throughput >= Postfix (the target is for 5 and 20 sessions)"),
+               ("remote delivery", 1.0, "remote delivery throughput >= Postfix"),
                ("latency median", -1.0, "median latency <= Postfix")]  # negative: at most
     for key, goal, text in targets:
         for r in rows:
