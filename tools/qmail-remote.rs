@@ -14,8 +14,10 @@
 //!           addresses), IPv6 and IPv4; not to this host when it is the best exchanger; each
 //!           address in turn within timeoutconnect, skipping those the timeout table
 //!           (queue/lock/tcpto, tcpto6) marks down; EHLO (HELO if refused), SIZE, 8BITMIME
-//!           and PIPELINING when the server offers them. A failure before the server answers
-//!           MAIL moves on to the next address; after that the server's answer stands.
+//!           and PIPELINING when the server offers them (an 8-bit message to a server without
+//!           8BITMIME goes as it is, as qmail sent it: converting would alter a signed message,
+//!           refusing would bounce mail that nearly every server takes). A failure before the
+//!           server answers MAIL moves on to the next address; after that its answer stands.
 //! Exit:     0 always (the result is the report); 111 only if fd 1 cannot be written.
 //! Runs as:  qmailr.  Trusts: nothing the servers or the DNS say, beyond its meaning.
 //! Spec:     shared/spec/qmail.md §5.2–5.6; decisions.md (routes, outgoingip, DNSCACHEIP).
