@@ -452,41 +452,27 @@ fn qmtp_by_qmtproutes_to_our_qmail_qmtpd_and_smtp_to_our_qmail_smtpd() {
          tcpserver -R -H -l0 127.0.0.1 2526 env QMAILQUEUE={q} RELAYCLIENT= qmail-smtpd 2>/dev/null &\n\
          sleep 0.5"
     );
-    let controls = [
-        ("qmtproutes", "dest.test:[127.0.0.1]:2209\n"),
-        ("rcpthosts", "dest.test\n"),
+    let cases = [
+        ("qmtproutes", "dest.test:[127.0.0.1]:2209\n", "ok "),
+        ("smtproutes", "dest.test:[127.0.0.1]:2526\n", "250 ok "),
     ];
-    let (out, _) = go(Run {
-        controls: &controls,
-        extra: &servers,
-        ..Run::default()
-    });
-    assert!(
-        out.starts_with("r|K127.0.0.1 accepted message.\nRemote host said: ok "),
-        "{out}"
-    );
-    let got = std::fs::read(t.join("q.msg")).unwrap();
-    assert!(got.ends_with(MSG), "{}", String::from_utf8_lossy(&got));
-    assert_eq!(
-        std::fs::read(t.join("q.env")).unwrap(),
-        b"Fa@b.test\0Tc@dest.test\0\0"
-    );
-    let _ = std::fs::remove_file(t.join("q.msg"));
-    let controls = [
-        ("smtproutes", "dest.test:[127.0.0.1]:2526\n"),
-        ("rcpthosts", "dest.test\n"),
-    ];
-    let (out, _) = go(Run {
-        controls: &controls,
-        extra: &servers,
-        ..Run::default()
-    });
-    assert!(
-        out.starts_with("r|K127.0.0.1 accepted message.\nRemote host said: 250 ok "),
-        "{out}"
-    );
-    let got = std::fs::read(t.join("q.msg")).unwrap();
-    assert!(got.ends_with(MSG), "{}", String::from_utf8_lossy(&got));
+    for (file, route, said) in cases {
+        let _ = std::fs::remove_file(t.join("q.msg"));
+        let controls = [(file, route), ("rcpthosts", "dest.test\n")];
+        let (out, _) = go(Run {
+            controls: &controls,
+            extra: &servers,
+            ..Run::default()
+        });
+        let want = format!("r|K127.0.0.1 accepted message.\nRemote host said: {said}");
+        assert!(out.starts_with(&want), "{file}: {out}");
+        let got = std::fs::read(t.join("q.msg")).unwrap();
+        assert!(got.ends_with(MSG), "{}", String::from_utf8_lossy(&got));
+        assert_eq!(
+            std::fs::read(t.join("q.env")).unwrap(),
+            b"Fa@b.test\0Tc@dest.test\0\0"
+        );
+    }
 }
 
 #[test]

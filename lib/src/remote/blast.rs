@@ -84,25 +84,36 @@ pub struct Survey {
     pub bytes: u64,
 }
 
-/// Reads the whole message once to survey it.
-pub fn survey(r: &mut impl Read) -> io::Result<Survey> {
-    let mut s = Survey::default();
-    let (mut buf, mut dot, mut out) = (vec![0u8; 65536], Dot::default(), Vec::new());
+/// Reads `r` to its end, handing `each` every piece as read and as converted; the state
+/// at the end (for [`Dot::finish`]).
+pub fn convert(
+    r: &mut impl Read,
+    mut each: impl FnMut(&[u8], &[u8]) -> io::Result<()>,
+) -> io::Result<Dot> {
+    let (mut buf, mut dot, mut out) = (vec![0u8; 32768], Dot::default(), Vec::with_capacity(40000));
     loop {
         let n = match r.read(&mut buf) {
-            Ok(0) => break,
+            Ok(0) => return Ok(dot),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        s.eight_bit |= buf[..n].iter().any(|&c| c >= 0x80);
-        s.bytes += n as u64;
         out.clear();
         dot.feed(&buf[..n], &mut out);
-        s.size += out.len() as u64;
+        each(&buf[..n], &out)?;
     }
-    out.clear();
-    s.partial = dot.finish(&mut out).is_err();
+}
+
+/// Reads the whole message once to survey it.
+pub fn survey(r: &mut impl Read) -> io::Result<Survey> {
+    let mut s = Survey::default();
+    let mut dot = convert(r, |raw, converted| {
+        s.eight_bit |= raw.iter().any(|&c| c >= 0x80);
+        s.bytes += raw.len() as u64;
+        s.size += converted.len() as u64;
+        Ok(())
+    })?;
+    s.partial = dot.finish(&mut Vec::new()).is_err();
     Ok(s)
 }
 

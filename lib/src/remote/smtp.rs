@@ -6,7 +6,7 @@
 //! connection dying) lets the caller try the next address, as RFC 5321 §5.1 expects;
 //! after that, whatever the server says is the result.
 
-use super::blast::{Dot, Survey};
+use super::blast::Survey;
 use super::reply::{self, Reply};
 use super::Reports;
 use crate::timeout;
@@ -273,22 +273,12 @@ fn transaction(
 /// The message, converted, and its final dot.
 fn blast(c: &mut Conn, msg: &mut (impl Read + Seek)) -> io::Result<()> {
     msg.seek(io::SeekFrom::Start(0))?;
-    let (mut buf, mut out, mut dot) = (vec![0u8; 32768], Vec::with_capacity(40000), Dot::default());
-    loop {
-        let n = match msg.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        out.clear();
-        dot.feed(&buf[..n], &mut out);
-        c.wr.write_all(&out)?;
-    }
-    out.clear();
+    let wr = &mut c.wr;
+    let mut dot = super::blast::convert(msg, |_, converted| wr.write_all(converted))?;
+    let mut end = Vec::new();
     // The caller surveyed the message and refused a partial final line before connecting.
-    dot.finish(&mut out)
+    dot.finish(&mut end)
         .map_err(|_| io::Error::from(io::ErrorKind::InvalidData))?;
-    c.wr.write_all(&out)?;
-    c.wr.flush()
+    wr.write_all(&end)?;
+    wr.flush()
 }
