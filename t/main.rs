@@ -10,6 +10,8 @@ mod argv0;
 mod cdb;
 #[path = "chain-crash.rs"]
 mod chain_crash;
+#[path = "checkpassword.rs"]
+mod checkpassword;
 #[path = "delcr.rs"]
 mod delcr;
 #[path = "fixcrio.rs"]
@@ -36,6 +38,10 @@ mod qmail_local;
 mod qmail_lspawn;
 #[path = "qmail-newu.rs"]
 mod qmail_newu;
+#[path = "qmail-pop3d.rs"]
+mod qmail_pop3d;
+#[path = "qmail-popup.rs"]
+mod qmail_popup;
 #[path = "qmail-pw2u.rs"]
 mod qmail_pw2u;
 #[path = "qmail-qmqpc.rs"]

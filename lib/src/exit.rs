@@ -9,6 +9,16 @@ pub const PERM: u8 = 100;
 /// temporary failure
 pub const TEMP: u8 = 111;
 
+/// checkpassword(8) exit codes (beside 0 and 111), with Dovecot's 3.
+pub mod checkpw {
+    /// credentials unacceptable (also: oversized input, unknown user in djb's mode)
+    pub const BAD: u8 = 1;
+    /// misuse: no program, malformed input
+    pub const MISUSE: u8 = 2;
+    /// unknown user (Dovecot's convention)
+    pub const NOUSER: u8 = 3;
+}
+
 /// qmail-queue(8) exit codes.
 pub mod qq {
     /// an envelope address is too long

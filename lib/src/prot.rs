@@ -23,3 +23,12 @@ pub fn drop_to(uid: u32, gid: u32) -> io::Result<()> {
     self::gid(gid)?;
     self::uid(uid)
 }
+
+/// Becomes login user `name` with all its groups: `setgroups` to its group list (what
+/// `initgroups(name, gid)` does, through the C library's group database), then
+/// `setgid(gid)`, then `setuid(uid)`.
+pub fn login(name: &[u8], uid: u32, gid: u32) -> io::Result<()> {
+    id::setgroups(&id::grouplist(name, gid)?)?;
+    id::setgid(gid)?;
+    id::setuid(uid)
+}

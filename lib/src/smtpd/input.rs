@@ -120,6 +120,14 @@ impl<R: Wire> Input<R> {
         }
     }
 
+    /// Overwrites the buffer with zeros and forgets what it held (it may hold a password:
+    /// qmail-popup wipes it before checkpassword runs).
+    pub fn wipe(&mut self) {
+        self.buf.fill(0);
+        std::hint::black_box(&mut self.buf);
+        (self.start, self.end) = (0, 0);
+    }
+
     /// Reads one line up to LF into `line` (cleared first), keeping at most `max` bytes. A
     /// line cut off by the end of input counts as [`Broken::Gone`].
     pub fn command(

@@ -197,3 +197,42 @@ pub fn grouplist(name: &[u8], gid: u32) -> io::Result<Vec<u32>> {
         }
     }
 }
+
+/// [`getspnam_r(name)`](https://man7.org/linux/man-pages/man3/getspnam.3.html): the
+/// encrypted password from the shadow database, `Ok(None)` when it has no entry for `name`;
+/// `Err` when the lookup itself failed (EACCES for an unprivileged caller with the files
+/// backend alone, EIO, ETXTBSY…). The buffer holding the entry is zeroed afterwards.
+pub fn getspnam(name: &[u8]) -> io::Result<Option<Vec<u8>>> {
+    let Ok(cname) = CString::new(name) else {
+        return Ok(None);
+    };
+    let mut buf = vec![0u8; 16384];
+    loop {
+        // SAFETY: zeroed spwd is a valid out-parameter.
+        let mut sp: libc::spwd = unsafe { std::mem::zeroed() };
+        let mut res: *mut libc::spwd = std::ptr::null_mut();
+        // SAFETY: buffer and out-parameters live across the call.
+        let r = unsafe {
+            libc::getspnam_r(
+                cname.as_ptr(),
+                &mut sp,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut res,
+            )
+        };
+        let found = match r {
+            libc::ERANGE if buf.len() < 1 << 20 => {
+                super::crypt::wipe(&mut buf);
+                buf.resize(buf.len() * 4, 0);
+                continue;
+            }
+            libc::EINTR => continue,
+            0 if res.is_null() => Ok(None),
+            0 => Ok(Some(bytes(sp.sp_pwdp))),
+            e => Err(io::Error::from_raw_os_error(e)),
+        };
+        super::crypt::wipe(&mut buf);
+        return found;
+    }
+}

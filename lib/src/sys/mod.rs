@@ -2,6 +2,7 @@
 //! turned into `io::Error`, EINTR retried where the call may be interrupted.
 #![allow(unsafe_code)]
 
+pub mod crypt;
 pub mod fd;
 pub mod fs;
 pub mod id;
