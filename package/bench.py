@@ -18,6 +18,7 @@ Environment (defaults in brackets):
   BENCH_SMTP_RCPT  recipients per SMTP message, comma-separated [1,10]
   BENCH_CONN_N   connections for the tcpserver rate [2000]
   BENCH_REMOTE_N messages per remote-delivery run [2000]
+  BENCH_POP_N    messages per POP3 run [100]
   BENCH_LOCAL_CONC  if set, the local delivery concurrency of BOTH systems (qmail-send
                  control/concurrencylocal, Postfix local_destination_concurrency_limit);
                  unset, each keeps its own default (10 and 2)
@@ -34,6 +35,11 @@ remote rate = messages / (time from the first injection until Postfix's smtp-sin
 them all), 1 KB messages, 4 injectors, each to one recipient: all at one domain, or spread
 over ten domains; domain k is routed to an smtp-sink of its own on 127.0.0.1 (rqmail:
 control/smtproutes, concurrencyremote 20; Postfix: transport_maps, destination concurrency 20).
+POP3 rate = messages / (time from connecting until QUIT is answered) for one poplib session
+that logs in as rqbench (password checked against its SHA-512 shadow entry) and RETRs and
+DELEs BENCH_POP_N messages of 10 KB in the same Maildir, 5 runs each, alternating: rqmail's
+tcpserver + qmail-popup + checkpassword + qmail-pop3d, and Dovecot's pop3 (a private
+configuration: passdb shadow, userdb passwd), both serving rqbench's ~/Maildir.
 latency = one message at a time on an idle system, from starting sendmail until the file is in
 Maildir/new (polled every 0.5 ms); memory = VmHWM of the queue daemon (qmail-send, Postfix
 qmgr) once BENCH_HOLD messages sit in its queue with local delivery held (rqmail:
@@ -82,6 +88,9 @@ CONN_N = num("BENCH_CONN_N", 2000)
 REMOTE_N = num("BENCH_REMOTE_N", 2000)
 REMOTE_DOMAINS = 10
 REMOTE_PORT = 2600  # domain k's sink listens on REMOTE_PORT + k
+POP_N = num("BENCH_POP_N", 100)
+POP_RQ, POP_DV = 2627, 2628
+DV = B + "/dovecot"
 ROUNDS = num("BENCH_ROUNDS", 1)
 
 
@@ -516,6 +525,96 @@ def remote_measure(s, res):
         wait_until(lambda: not s.busy(), f"{s.name}'s queue to empty", 60)
 
 
+DOVECOT_CONF = """\
+base_dir = {dv}/run
+state_dir = {dv}/state
+log_path = {dv}/log
+protocols = pop3
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+mail_location = maildir:~/Maildir
+pop3_uidl_format = %f
+passdb {{
+  driver = shadow
+}}
+userdb {{
+  driver = passwd
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = {port}
+  }}
+}}
+service imap-login {{
+  inet_listener imap {{
+    port = 0
+  }}
+}}
+"""
+
+
+def pop_fill(maildir, n, pw):
+    """n messages of 10 KB in maildir/new, their mtime a minute ago (qmail-pop3d skips newer)."""
+    for sub in ("new", "cur"):
+        for name in os.listdir(f"{maildir}/{sub}"):
+            os.unlink(f"{maildir}/{sub}/{name}")
+    then = time.time() - 60
+    for i in range(n):
+        path = f"{maildir}/new/{int(then)}.P{i}.bench"
+        write(path, message("pop", i, 10240).decode(), 0o600)
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+        os.utime(path, (then, then))
+
+
+def pop_session(port, n):
+    """Seconds for one session: log in, RETR and DELE n messages, QUIT."""
+    import poplib
+    t0 = time.monotonic()
+    p = poplib.POP3("127.0.0.1", port, timeout=30)
+    p.user("rqbench")
+    p.pass_("bench")
+    count = p.stat()[0]
+    if count != n:
+        raise Fatal(f"POP3 on port {port}: {count} messages, not {n}")
+    for i in range(1, n + 1):
+        p.retr(i)
+        p.dele(i)
+    p.quit()
+    return time.monotonic() - t0
+
+
+def pop_measure(pw, pops):
+    """POP3 retrieval, rqmail's chain against Dovecot's pop3, alternating."""
+    if not all(os.access(f"{RQ}/bin/{p}", os.X_OK) for p in ("qmail-popup", "qmail-pop3d", "checkpassword")):
+        say("POP3 skipped: qmail-popup, qmail-pop3d or checkpassword not built")
+        return
+    if not os.access("/usr/sbin/dovecot", os.X_OK):
+        say("POP3 skipped: Dovecot (dovecot-pop3d) not installed")
+        return
+    maildir = pw.pw_dir + "/Maildir"
+    make_maildir(pw.pw_dir, pw.pw_uid, pw.pw_gid)
+    for d in ("run", "state"):
+        os.makedirs(f"{DV}/{d}", exist_ok=True)
+    write(DV + "/dovecot.conf", DOVECOT_CONF.format(dv=DV, port=POP_DV))
+    log = open(B + "/pop3.log", "ab")
+    rq = subprocess.Popen(["env", "-", f"PATH={RQ}/bin:/usr/bin:/bin", "tcpserver", "-R", "-H", "-l0", "-c", "10",
+                           "127.0.0.1", str(POP_RQ), "qmail-popup", DOMAIN, "checkpassword", "qmail-pop3d", "Maildir"],
+                          stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd="/", start_new_session=True)
+    log.close()
+    run(["/usr/sbin/dovecot", "-c", DV + "/dovecot.conf"])
+    try:
+        wait_until(lambda: listening(POP_RQ) and listening(POP_DV), "the POP3 servers to listen", 10)
+        for r in range(5):
+            for name, port in (("rqmail", POP_RQ), ("dovecot", POP_DV)):
+                pop_fill(maildir, POP_N, pw)
+                pops.setdefault(name, []).append(POP_N / pop_session(port, POP_N))
+            say(f"POP3 round {r + 1}: rqmail {pops['rqmail'][-1]:.0f}, Dovecot {pops['dovecot'][-1]:.0f} msg/s")
+    finally:
+        stop_server(rq)
+        subprocess.run(["/usr/sbin/dovecot", "-c", DV + "/dovecot.conf", "stop"], stderr=subprocess.DEVNULL)
+
+
 def conn_rate(binary):
     """Connections per second tcpserver `binary` serves running /bin/true, from 8 client threads."""
     import socket
@@ -752,7 +851,7 @@ def main():
     say("harness ceiling (the same injector loop running /bin/true): "
         + ", ".join(f"{par} inj {ceiling(par):.0f}/s" for par in PAR))
     runs = {name: [] for name in systems}
-    conns = {}
+    conns, pops = {}, {}
     try:
         if CONN_N and os.access(RQ + "/bin/tcpserver", os.X_OK) and os.access("/usr/bin/tcpserver", os.X_OK):
             for r in range(ROUNDS):
@@ -773,6 +872,8 @@ def main():
                     injection_only(s, d)
                 else:  # the held queue is not emptied again: last round only
                     measure(s, d, hold=r == ROUNDS - 1)
+        if POP_N:
+            pop_measure(pw, pops)
     except (Fatal, KeyboardInterrupt) as e:
         say(f"fatal: {e}")
         return 111
@@ -805,6 +906,11 @@ def main():
         a, b = statistics.median(conns["rqmail"]), statistics.median(conns["debian"])
         print(f"{'tcpserver connections/s (vs Debian ucspi-tcp)':<{w}}{a:>10.0f}{b:>10.0f}{a / b:>8.2f}")
         print(f"target tcpserver rate >= Debian's: {'met' if a >= b else 'NOT met'} ({a / b:.2f})")
+        print()
+    if pops:
+        a, b = statistics.median(pops["rqmail"]), statistics.median(pops["dovecot"])
+        print(f"{f'POP3 RETR+DELE, {POP_N} x 10 KB (msg/s, vs Dovecot)':<{w}}{a:>10.0f}{b:>10.0f}{a / b:>8.2f}")
+        print(f"target POP3 rate >= Dovecot's: {'met' if a >= b else 'NOT met'} ({a / b:.2f})")
         print()
     if ROUNDS > 1:
         print(f"Each figure is the median of {ROUNDS} rounds (memory: the last round only).")

@@ -638,6 +638,19 @@ fn the_smtp_service_accepts_mail_under_tcpserver_as_qmaild() {
         assert!(run.contains(&format!(" {svc}\n")), "{run}");
         assert!(home.join(format!("control/tcp.{rules}.cdb")).exists());
     }
+    // POP3 (not enabled by default): tcpserver stays root so checkpassword can become the user.
+    let pop = std::fs::read_to_string(home.join("service/qmail-pop3d/run")).unwrap();
+    assert!(
+        pop.contains(&format!("-x {h}/control/tcp.pop3.cdb")),
+        "{pop}"
+    );
+    assert!(
+        pop.contains(" 0 110 qmail-popup ")
+            && pop.ends_with(" checkpassword qmail-pop3d Maildir\n"),
+        "{pop}"
+    );
+    assert!(!pop.contains(" -u "), "{pop}");
+    assert!(home.join("control/tcp.pop3.cdb").exists());
     sh(
         "run",
         &[&h],
