@@ -602,8 +602,12 @@ def pop_measure(pw, pops):
                            "127.0.0.1", str(POP_RQ), "qmail-popup", DOMAIN, "checkpassword", "qmail-pop3d", "Maildir"],
                           stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd="/", start_new_session=True)
     log.close()
-    run(["/usr/sbin/dovecot", "-c", DV + "/dovecot.conf"])
     try:
+        # Dovecot's master keeps the descriptors it was given: a log file, not a pipe.
+        with open(B + "/pop3.log", "ab") as log:
+            if subprocess.run(["/usr/sbin/dovecot", "-c", DV + "/dovecot.conf"], stdin=subprocess.DEVNULL,
+                              stdout=log, stderr=log).returncode != 0:
+                raise Fatal(f"dovecot did not start; see {B}/pop3.log")
         wait_until(lambda: listening(POP_RQ) and listening(POP_DV), "the POP3 servers to listen", 10)
         for r in range(5):
             for name, port in (("rqmail", POP_RQ), ("dovecot", POP_DV)):
