@@ -9,8 +9,8 @@
 //! t/checkpassword.rs); a failing pipe or fork (cannot be provoked unprivileged); the write
 //! timeout (a client that never reads).
 
-use crate::common::{bin, home, home_lock, path_env, run, Out, TmpDir};
-use std::io::{BufRead, BufReader, Read, Write};
+use crate::common::{bin, home, home_lock, path_env, printed_port, run, Out, TmpDir};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -94,11 +94,7 @@ impl Chain {
             .stderr(log)
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line.trim().parse().expect("tcpserver's port");
+        let port = printed_port(&mut child);
         Chain {
             t,
             home,

@@ -7,10 +7,10 @@
 //! tests it); TCPREMOTEHOST and TCPREMOTEINFO from a real lookup (-H -R keep them unset).
 
 use crate::common::{
-    assign_users, home, home_lock, install_tree, ls, maildir_messages, run, wait_for, Instance,
-    Out, TmpDir,
+    assign_users, home, home_lock, install_tree, ls, maildir_messages, printed_port, run, wait_for,
+    Instance, Out, TmpDir,
 };
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Child, Command, Stdio};
@@ -314,12 +314,8 @@ impl Server {
             c.env(k, v);
         }
         let mut child = c.spawn().expect("tcpserver");
-        let mut line = String::new();
-        let out = child.stdout.take().expect("stdout");
-        let _ = BufReader::new(out).read_line(&mut line);
-        let mut s = Server { child, port: 0 };
-        s.port = line.trim().parse().expect("tcpserver prints its port");
-        s
+        let port = printed_port(&mut child);
+        Server { child, port }
     }
 
     pub(crate) fn connect(&self) -> TcpStream {

@@ -6,10 +6,10 @@
 //! failing getifaddrs; the write timeout (a client that never reads its replies).
 
 use crate::common::{
-    assign_users, bin, home, home_lock, install_tree, ls, path_env, run, wait_for, Instance, Out,
-    TmpDir,
+    assign_users, bin, home, home_lock, install_tree, ls, path_env, printed_port, run, wait_for,
+    Instance, Out, TmpDir,
 };
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -775,14 +775,7 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("tcpserver said {line:?}"));
+        let port = printed_port(&mut child);
         Server { child, port }
     }
 }

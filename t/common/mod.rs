@@ -130,6 +130,17 @@ pub fn run(name: &str) -> Cmd {
     }
 }
 
+/// The port a `tcpserver … 0 …` child prints on its stdout once it listens (-1 mode).
+pub fn printed_port(child: &mut Child) -> u16 {
+    use std::io::BufRead;
+    let mut line = String::new();
+    let out = child.stdout.take().expect("tcpserver's stdout");
+    let _ = std::io::BufReader::new(out).read_line(&mut line);
+    line.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("tcpserver said {line:?} for its port"))
+}
+
 /// PATH for children: the programs under test first.
 pub fn path_env() -> String {
     format!(
