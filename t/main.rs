@@ -6,26 +6,50 @@ mod common;
 mod addcr;
 #[path = "argv0.rs"]
 mod argv0;
+#[path = "bouncesaying.rs"]
+mod bouncesaying;
 #[path = "cdb.rs"]
 mod cdb;
 #[path = "chain-crash.rs"]
 mod chain_crash;
 #[path = "checkpassword.rs"]
 mod checkpassword;
+#[path = "condredirect.rs"]
+mod condredirect;
+#[path = "datemail.rs"]
+mod datemail;
 #[path = "delcr.rs"]
 mod delcr;
+#[path = "dot-forward.rs"]
+mod dot_forward;
+#[path = "except.rs"]
+mod except;
 #[path = "fixcrio.rs"]
 mod fixcrio;
+#[path = "forward.rs"]
+mod forward;
 #[path = "install.rs"]
 mod install;
+#[path = "maildir2mbox.rs"]
+mod maildir2mbox;
 #[path = "maildirmake.rs"]
 mod maildirmake;
+#[path = "maildirwatch.rs"]
+mod maildirwatch;
+#[path = "mailsubj.rs"]
+mod mailsubj;
 #[path = "manifest.rs"]
 mod manifest;
 #[path = "mconnect.rs"]
 mod mconnect;
 #[path = "mconnect-io.rs"]
 mod mconnect_io;
+#[path = "predate.rs"]
+mod predate;
+#[path = "preline.rs"]
+mod preline;
+#[path = "qbiff.rs"]
+mod qbiff;
 #[path = "qmail-clean.rs"]
 mod qmail_clean;
 #[path = "qmail-getpw.rs"]
@@ -66,6 +90,8 @@ mod qmail_start;
 mod qmail_tcpok;
 #[path = "qmail-tcpto.rs"]
 mod qmail_tcpto;
+#[path = "qreceipt.rs"]
+mod qreceipt;
 #[path = "rblsmtpd.rs"]
 mod rblsmtpd;
 #[path = "recordio.rs"]

@@ -34,3 +34,13 @@ impl Wait {
 pub fn run(cmd: &mut Command) -> io::Result<Wait> {
     Ok(cmd.status()?.into())
 }
+
+/// Runs `cmd` to completion as qmail's fork + `execvp` children do: a program that cannot be
+/// started counts as having exited 111 (temporary errno) or 100 (permanent errno).
+pub fn run_or_exec_code(cmd: &mut Command) -> Wait {
+    match cmd.status() {
+        Ok(s) => s.into(),
+        Err(e) if crate::errtext::is_temp(&e) => Wait::Exited(crate::exit::TEMP),
+        Err(_) => Wait::Exited(crate::exit::PERM),
+    }
+}

@@ -46,6 +46,7 @@ pub use durable::{fsync_dir, fsync_dir_of};
 pub mod addrlist;
 pub mod crlf;
 pub mod dns;
+pub mod dotforward;
 pub mod dotqmail;
 pub mod getopt;
 pub mod getpw;

@@ -72,6 +72,20 @@ impl Queue {
         }
     }
 
+    /// Appends everything `r` still has; a read error is returned (the queue run should then
+    /// be dropped unfinished, so nothing is queued).
+    pub fn copy_from(&mut self, r: &mut impl Read) -> io::Result<()> {
+        let mut buf = vec![0u8; 65536];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => self.put(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// Sabotages this queue run (qmail_fail): nothing more is written, and [`Queue::close`]
     /// sends no envelope, so qmail-queue gives up and removes what it had written.
     pub fn abort(&mut self) {
