@@ -5,25 +5,10 @@
 //! ($QMAILQUEUE).
 //! Not tested here: a fork failure (needs resource limits).
 
-use crate::common::{home, home_lock, run, Cmd, Out, TmpDir};
-use std::os::unix::fs::PermissionsExt;
+use crate::common::{fake_queue, home, home_lock, run, Cmd, Out, TmpDir};
 
 const MSG: &[u8] = b"Subject: hi\n\nbuy viagra\n";
 const DT: &str = "Delivered-To: joe@example.com\n";
-
-/// A stand-in qmail-queue saving the message and envelope in `t`, then exiting `code`.
-fn fake_queue(t: &TmpDir, code: u8) -> String {
-    let q = t.write(
-        "fakeq",
-        format!(
-            "#!/bin/sh\ncat > {0}/q.msg; cat <&1 > {0}/q.env; exit {code}\n",
-            t.0.display()
-        )
-        .as_bytes(),
-    );
-    std::fs::set_permissions(&q, std::fs::Permissions::from_mode(0o755)).unwrap();
-    q.display().to_string()
-}
 
 fn condredirect(t: &TmpDir, q: &str, args: &[&str]) -> Cmd {
     let msg = t.write("msg", MSG);

@@ -3,24 +3,10 @@
 //! refusing permanently and temporarily.  qmail-queue is a recording stand-in ($QMAILQUEUE).
 //! Not tested here: a fork failure (needs resource limits).
 
-use crate::common::{home, home_lock, run, Cmd, TmpDir};
-use std::os::unix::fs::PermissionsExt;
+use crate::common::{fake_queue, home, home_lock, run, Cmd, TmpDir};
 
 const MSG: &str = "Subject: hi\n\nhello\n";
 const DT: &str = "Delivered-To: joe@example.com\n";
-
-fn fake_queue(t: &TmpDir, code: u8) -> String {
-    let q = t.write(
-        "fakeq",
-        format!(
-            "#!/bin/sh\ncat > {0}/q.msg; cat <&1 > {0}/q.env; exit {code}\n",
-            t.0.display()
-        )
-        .as_bytes(),
-    );
-    std::fs::set_permissions(&q, std::fs::Permissions::from_mode(0o755)).unwrap();
-    q.display().to_string()
-}
 
 fn forward(q: &str, args: &[&str]) -> Cmd {
     run("forward")

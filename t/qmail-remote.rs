@@ -4,7 +4,7 @@
 //! turned into reports, hostile servers, IPv6, QMTP, the timeout table and outgoingip.
 //! Reports are shown with `|` for each `\0`.
 
-use crate::common::{home, home_lock, install_tree, netns, run, TmpDir};
+use crate::common::{fake_queue, home, home_lock, install_tree, netns, run, TmpDir};
 use std::path::Path;
 
 const MSG: &[u8] = b"From: a@b.test\nSubject: hi\n\n.leading dot\nline\n";
@@ -428,25 +428,11 @@ fn ipv6_by_a_literal_route_and_by_an_aaaa_record() {
     }
 }
 
-/// A fake qmail-queue for the servers: message and envelope into files beside it.
-fn fake_queue(t: &TmpDir) -> String {
-    let q = t.write(
-        "fakeq",
-        format!(
-            "#!/bin/sh\ncat > {0}/q.msg; cat <&1 > {0}/q.env\n",
-            t.0.display()
-        )
-        .as_bytes(),
-    );
-    std::fs::set_permissions(&q, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    q.display().to_string()
-}
-
 #[test]
 fn qmtp_by_qmtproutes_to_our_qmail_qmtpd_and_smtp_to_our_qmail_smtpd() {
     let _l = home_lock();
     let t = TmpDir::new("remote-ours");
-    let q = fake_queue(&t);
+    let q = fake_queue(&t, 0);
     let servers = format!(
         "tcpserver -R -H -l0 127.0.0.1 2209 env QMAILQUEUE={q} RELAYCLIENT= qmail-qmtpd 2>/dev/null &\n\
          tcpserver -R -H -l0 127.0.0.1 2526 env QMAILQUEUE={q} RELAYCLIENT= qmail-smtpd 2>/dev/null &\n\

@@ -3,22 +3,7 @@
 //! QMAILQUEUE, unparsable fields, and qmail-queue's refusals.
 //! Not tested here: a read error on stdin.
 
-use crate::common::{run, Cmd, TmpDir};
-use std::os::unix::fs::PermissionsExt;
-
-/// A qmail-queue that saves the message and the envelope, then exits with `code`.
-fn fake_queue(t: &TmpDir, code: u8) -> String {
-    let q = t.write(
-        "fakeq",
-        format!(
-            "#!/bin/sh\ncat > {0}/q.msg; cat <&1 > {0}/q.env; exit {code}\n",
-            t.0.display()
-        )
-        .as_bytes(),
-    );
-    std::fs::set_permissions(&q, PermissionsExt::from_mode(0o755)).unwrap();
-    q.display().to_string()
-}
+use crate::common::{fake_queue, run, Cmd, TmpDir};
 
 fn cmd(t: &TmpDir, sender: &str, code: u8, msg: &str) -> Cmd {
     run("qreceipt")

@@ -18,12 +18,12 @@
 //! new message" (qmail grew its buffers until memory ran out).
 
 use qlib::fail::{Fail, OrFail as _};
-use qlib::header::{self, Field, Next, Reader};
+use qlib::header::{self, Field};
 use qlib::pop3::mailbox;
 use qlib::{args, date, env, prog};
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::process::ExitCode;
@@ -84,46 +84,21 @@ fn scan_new(now: i64) -> io::Result<Vec<Vec<u8>>> {
 /// The lines shown for one message; `None` if it cannot be read.
 fn summary(r: &mut impl BufRead) -> Option<Vec<u8>> {
     let (mut sender, mut recipient) = (b"?".to_vec(), b"?".to_vec());
-    let (mut from, mut text) = (Vec::new(), Vec::new());
-    let add = |text: &mut Vec<u8>, s: &[u8]| {
-        text.extend_from_slice(&s[..s.len().min(WIDTH.saturating_sub(text.len()))]);
-    };
-    let mut h = Reader::new(r, 1 << 20, 16 << 20);
-    loop {
-        match h.next_part().ok()? {
-            Next::Field(f) => {
-                let i = skip_name(&f);
-                let value = || f[i..f.len() - 1].to_vec();
-                match header::known(&f) {
-                    Some(Field::Subject) => add(&mut text, &f[i..]),
-                    Some(Field::DeliveredTo) if i < f.len() => recipient = value(),
-                    Some(Field::ReturnPath) if i < f.len() => sender = value(),
-                    Some(Field::From) => from = f[..f.len() - 1].to_vec(),
-                    _ => {}
-                }
-            }
-            Next::Body(b) => {
-                // qmail's headerbody hands over the line that ended the header as it is;
-                // this reader puts an empty line in front of a line that is not a field.
-                add(&mut text, if b.len() > 1 { &b[1..] } else { &b });
-                break;
-            }
+    let mut from = Vec::new();
+    let mut text = header::glimpse(r, Vec::new(), WIDTH, |f| {
+        let i = header::skip_name(f);
+        let value = || f[i..f.len() - 1].to_vec();
+        match header::known(f) {
+            Some(Field::DeliveredTo) if i < f.len() => recipient = value(),
+            Some(Field::ReturnPath) if i < f.len() => sender = value(),
+            Some(Field::From) => from = f[..f.len() - 1].to_vec(),
+            _ => {}
         }
-    }
-    let r = h.into_inner();
-    let mut line = Vec::new();
-    while text.len() < WIDTH {
-        line.clear();
-        match r.by_ref().take(WIDTH as u64).read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => add(&mut text, &line),
-            Err(_) => return None,
-        }
-    }
-    printable(&mut sender, b'?');
-    printable(&mut recipient, b'?');
-    printable(&mut from, b'/');
-    printable(&mut text, b'/');
+    })?;
+    header::printable(&mut sender, b'?');
+    header::printable(&mut recipient, b'?');
+    header::printable(&mut from, b'/');
+    header::printable(&mut text, b'/');
     let mut s = [b"FROM ", &sender[..], b" TO <", &recipient, b">\n"].concat();
     if !from.is_empty() {
         s.extend_from_slice(&[b"\x1b[1m", &from[..], b"\x1b[0m\n"].concat());
@@ -131,19 +106,4 @@ fn summary(r: &mut impl BufRead) -> Option<Vec<u8>> {
     s.extend_from_slice(&text);
     s.extend_from_slice(b"\n\n");
     Some(s)
-}
-
-fn printable(b: &mut [u8], with: u8) {
-    for c in b.iter_mut().filter(|c| !(32..=126).contains(*c)) {
-        *c = with;
-    }
-}
-
-/// Past the field name, its colon and the blanks after it (hfield_skipname).
-fn skip_name(f: &[u8]) -> usize {
-    let mut i = f.iter().position(|&c| c == b':').map_or(f.len(), |i| i + 1);
-    while i < f.len() && matches!(f[i], b' ' | b'\t' | b'\r' | b'\n') {
-        i += 1;
-    }
-    i
 }

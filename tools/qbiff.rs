@@ -17,7 +17,7 @@
 //! glibc layout (384-byte records).
 
 use qlib::fail::Fail;
-use qlib::header::{self, Field, Next, Reader};
+use qlib::header;
 use qlib::{env, prog, sys};
 use std::ffi::{OsStr, OsString};
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -48,11 +48,11 @@ fn run(_argv: Vec<OsString>) -> Result<u8, Fail> {
         return Ok(0);
     }
     let mut tofrom = [b"*** TO <", &local[..], b"> FROM <", &sender, b">"].concat();
-    printable(&mut tofrom, b'_');
+    header::printable(&mut tofrom, b'_');
     let Some(mut text) = summary(&mut BufReader::new(io::stdin().lock())) else {
         return Ok(0);
     };
-    printable(&mut text, b'/');
+    header::printable(&mut text, b'/');
     let woof = [b"\r\n\x07", &tofrom[..], b"\r\n", &text, b"\r\n"].concat();
 
     let Ok(utmp) = std::fs::File::open(UTMP) else {
@@ -80,55 +80,10 @@ fn field(b: &[u8]) -> &[u8] {
     &b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())]
 }
 
-fn printable(b: &mut [u8], with: u8) {
-    for c in b.iter_mut().filter(|c| !(32..=126).contains(*c)) {
-        *c = with;
-    }
-}
-
 /// Four spaces, the Subject: contents, then the body from its separating line on, cut at
 /// [`WIDTH`]. `None` if the input cannot be read.
 fn summary(r: &mut impl BufRead) -> Option<Vec<u8>> {
-    let mut text = b"    ".to_vec();
-    let add = |text: &mut Vec<u8>, s: &[u8]| {
-        text.extend_from_slice(&s[..s.len().min(WIDTH.saturating_sub(text.len()))]);
-    };
-    let mut h = Reader::new(r, 1 << 20, 16 << 20);
-    loop {
-        match h.next_part().ok()? {
-            Next::Field(f) => {
-                if header::known(&f) == Some(Field::Subject) {
-                    add(&mut text, &f[skip_name(&f)..]);
-                }
-            }
-            Next::Body(b) => {
-                // qmail's headerbody hands over the line that ended the header as it is;
-                // this reader puts an empty line in front of a line that is not a field.
-                add(&mut text, if b.len() > 1 { &b[1..] } else { &b });
-                break;
-            }
-        }
-    }
-    let r = h.into_inner();
-    let mut line = Vec::new();
-    while text.len() < WIDTH {
-        line.clear();
-        match r.by_ref().take(WIDTH as u64).read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => add(&mut text, &line),
-            Err(_) => return None,
-        }
-    }
-    Some(text)
-}
-
-/// Past the field name, its colon and the blanks after it (hfield_skipname).
-fn skip_name(f: &[u8]) -> usize {
-    let mut i = f.iter().position(|&c| c == b':').map_or(f.len(), |i| i + 1);
-    while i < f.len() && matches!(f[i], b' ' | b'\t' | b'\r' | b'\n') {
-        i += 1;
-    }
-    i
+    header::glimpse(r, b"    ".to_vec(), WIDTH, |_| {})
 }
 
 /// Writes `woof` to the terminal `/dev/<line>` if it is ours and biff is on for it.

@@ -274,6 +274,64 @@ pub fn copy_body(
     Ok(())
 }
 
+/// Past a field's name, its colon and the blanks after it (hfield_skipname).
+pub fn skip_name(f: &[u8]) -> usize {
+    let mut i = f.iter().position(|&c| c == b':').map_or(f.len(), |i| i + 1);
+    while i < f.len() && matches!(f[i], b' ' | b'\t' | b'\r' | b'\n') {
+        i += 1;
+    }
+    i
+}
+
+/// Every byte outside printable ASCII (32–126) replaced by `with`, for a terminal.
+pub fn printable(b: &mut [u8], with: u8) {
+    for c in b.iter_mut().filter(|c| !(32..=126).contains(*c)) {
+        *c = with;
+    }
+}
+
+/// What qbiff and maildirwatch show of a message: after `text`, the Subject: contents, then
+/// the body from the line that ends the header on, all cut at `width` bytes; each header
+/// field is also handed to `each`. `None` if the message cannot be read.
+pub fn glimpse(
+    r: &mut impl BufRead,
+    mut text: Vec<u8>,
+    width: usize,
+    mut each: impl FnMut(&[u8]),
+) -> Option<Vec<u8>> {
+    let add = |text: &mut Vec<u8>, s: &[u8]| {
+        text.extend_from_slice(&s[..s.len().min(width.saturating_sub(text.len()))]);
+    };
+    let mut h = Reader::new(r, 1 << 20, 16 << 20);
+    loop {
+        match h.next_part().ok()? {
+            Next::Field(f) => {
+                if known(&f) == Some(Field::Subject) {
+                    add(&mut text, &f[skip_name(&f)..]);
+                }
+                each(&f);
+            }
+            Next::Body(b) => {
+                // qmail's headerbody hands over the line that ended the header as it is;
+                // this reader puts an empty line in front of a line that is not a field.
+                add(&mut text, if b.len() > 1 { &b[1..] } else { &b });
+                break;
+            }
+        }
+    }
+    let r = h.into_inner();
+    let mut line = Vec::new();
+    while text.len() < width {
+        line.clear();
+        match io::Read::take(&mut *r, width as u64).read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => add(&mut text, &line),
+            Err(_) => return None,
+        }
+    }
+    Some(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -130,6 +130,29 @@ pub fn run(name: &str) -> Cmd {
     }
 }
 
+/// A stand-in qmail-queue for `QMAILQUEUE`: it saves the message in `t/q.msg` and the
+/// envelope in `t/q.env`, then exits `code`. The script itself is written once per test
+/// process and each test gets a symlink to it: executing a file just written races with
+/// other threads' fork+exec (ETXTBSY), making a link does not.
+pub fn fake_queue(t: &TmpDir, code: u8) -> String {
+    static SCRIPT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let script = SCRIPT.get_or_init(|| {
+        use std::os::unix::fs::PermissionsExt;
+        let base = std::env::var_os("T_TMP")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        let p = base.join(format!("fake-queue.{}", std::process::id()));
+        let text = "#!/bin/sh\nd=${0%/*}\ncat > \"$d/q.msg\" && cat <&1 > \"$d/q.env\" && exit \"${0##*-}\"\nexit 54\n";
+        std::fs::write(&p, text).expect("write the fake qmail-queue");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        p
+    });
+    let link = t.join(&format!("fakeq-{code}"));
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(script, &link).expect("symlink the fake qmail-queue");
+    link.display().to_string()
+}
+
 /// The port a `tcpserver … 0 …` child prints on its stdout once it listens (-1 mode).
 pub fn printed_port(child: &mut Child) -> u16 {
     use std::io::BufRead;
