@@ -100,6 +100,8 @@ mod recordio;
 mod remote_delivery;
 #[path = "sendmail.rs"]
 mod sendmail;
+#[path = "setlock.rs"]
+mod setlock;
 #[path = "splogger.rs"]
 mod splogger;
 #[path = "tcp-env.rs"]

@@ -9,6 +9,9 @@ use std::path::Path;
 /// `O_NONBLOCK`, for `OpenOptionsExt::custom_flags` (opening a fifo without waiting).
 pub const O_NONBLOCK: i32 = libc::O_NONBLOCK;
 
+/// `EWOULDBLOCK`: what flock says of a lock held elsewhere (std's `try_lock` drops the errno).
+pub const EWOULDBLOCK: i32 = libc::EWOULDBLOCK;
+
 /// [`umask(mask)`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/umask.html);
 /// returns the previous mask.
 pub fn umask(mask: u32) -> u32 {
