@@ -37,7 +37,7 @@ use qlib::qmail::Queue;
 use qlib::{args, child::Wait, conf, control, env, exit, prog, sys};
 use std::ffi::OsStr;
 use std::fs::File;
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, Seek, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
@@ -198,18 +198,10 @@ fn forward(mess: &mut File, recips: &[&[u8]]) -> Result<(), Fail> {
     rewind(mess)?;
     let mut qq = Queue::open().or_temp("unable to run qmail-queue")?;
     qq.put(&var("DTLINE"));
-    let mut buf = vec![0u8; 16384];
-    loop {
-        match mess.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => qq.put(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                qq.abort();
-                let _ = qq.close();
-                return Err(e).or_temp("unable to read message");
-            }
-        }
+    if let Err(e) = qq.copy_from(mess) {
+        qq.abort();
+        let _ = qq.close();
+        return Err(e).or_temp("unable to read message");
     }
     qq.from(&var("NEWSENDER"));
     for r in recips {

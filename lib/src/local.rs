@@ -8,7 +8,7 @@ use crate::fail::Fail;
 use crate::{args, conf, errtext, maildir, mbox, qmail, sys};
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufReader, Seek, SeekFrom, Write};
 use std::os::fd::AsFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
@@ -224,16 +224,9 @@ fn forward(d: &Delivery, sender: &[u8], to: &[Vec<u8>], msg: &mut File) -> Resul
     })?;
     let pid = qq.pid();
     qq.put(&d.dtline());
-    let mut buf = vec![0u8; 65536];
-    loop {
-        match msg.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => qq.put(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            // Dropping qq unfinished: qmail-queue sees no envelope and queues nothing.
-            Err(e) => return Err(temp_err("Unable to read message", &e, "4.3.0")),
-        }
-    }
+    // On a read error qq is dropped unfinished: qmail-queue sees no envelope, queues nothing.
+    qq.copy_from(msg)
+        .map_err(|e| temp_err("Unable to read message", &e, "4.3.0"))?;
     qq.from(sender);
     for t in to {
         qq.to(t);

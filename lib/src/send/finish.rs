@@ -250,17 +250,10 @@ impl Daemon {
         let mut q = Queue::open().map_err(|_| "unable to start qmail-queue, will try later")?;
         let qp = q.pid();
         q.put(head);
-        let mut buf = vec![0u8; 65536];
-        loop {
-            match mess.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => q.put(&buf[..n]),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                // Dropping the queue unfinished: qmail-queue sees the envelope end early and
-                // queues nothing.
-                Err(_) => return Err(format!("trouble reading {}", mp.display())),
-            }
-        }
+        // On a read error the queue is dropped unfinished: qmail-queue sees the envelope end
+        // early and queues nothing.
+        q.copy_from(&mut mess)
+            .map_err(|_| format!("trouble reading {}", mp.display()))?;
         match plan {
             Plan::Double(to) => {
                 q.from(bounce::DOUBLE_SENDER);
