@@ -227,18 +227,24 @@ fn write_sync(mut file: File, head: &[u8], msg: &mut impl Read) -> Result<File, 
     Ok(file)
 }
 
+/// For unit tests: an empty Maildir `qlib-<name>.<pid>` in the temporary directory.
+#[cfg(test)]
+pub(crate) fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("qlib-{name}.{}", std::process::id()));
+    let _ = fs::remove_dir_all(&d);
+    for s in ["tmp", "new", "cur"] {
+        fs::create_dir_all(d.join(s)).unwrap();
+    }
+    d
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
     fn tmpdir(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("qlib-maildir.{}.{tag}", std::process::id()));
-        let _ = fs::remove_dir_all(&d);
-        for s in ["tmp", "new", "cur"] {
-            fs::create_dir_all(d.join(s)).unwrap();
-        }
-        d
+        scratch(&format!("maildir.{tag}"))
     }
 
     #[test]

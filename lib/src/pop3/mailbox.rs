@@ -140,12 +140,7 @@ mod tests {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
     fn maildir(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("qlib-mailbox.{}.{tag}", std::process::id()));
-        let _ = fs::remove_dir_all(&d);
-        for s in ["tmp", "new", "cur"] {
-            fs::create_dir_all(d.join(s)).unwrap();
-        }
-        d
+        crate::maildir::scratch(&format!("mailbox.{tag}"))
     }
 
     fn put(d: &Path, rel: &str, body: &str, mtime: i64) {

@@ -200,11 +200,7 @@ mod tests {
     use std::path::Path;
 
     fn maildir(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("qlib-pop3s.{}.{tag}", std::process::id()));
-        let _ = fs::remove_dir_all(&d);
-        for s in ["tmp", "new", "cur"] {
-            fs::create_dir_all(d.join(s)).unwrap();
-        }
+        let d = crate::maildir::scratch(&format!("pop3s.{tag}"));
         fs::write(d.join("new/1.a"), "Subject: one\n\nbody 1\n.dot\n").unwrap();
         fs::write(
             d.join("new/2.b"),
