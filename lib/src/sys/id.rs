@@ -77,8 +77,7 @@ pub fn getpwnam(name: &[u8]) -> io::Result<Option<Passwd>> {
     let Ok(cname) = CString::new(name) else {
         return Ok(None);
     };
-    let mut buf = vec![0u8; 16384];
-    loop {
+    lookup_r(1 << 20, false, |buf| {
         // SAFETY: zeroed passwd is a valid out-parameter; all pointers are valid for the call.
         let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
         let mut res: *mut libc::passwd = std::ptr::null_mut();
@@ -92,39 +91,43 @@ pub fn getpwnam(name: &[u8]) -> io::Result<Option<Passwd>> {
                 &mut res,
             )
         };
-        if r == libc::ERANGE && buf.len() < 1 << 20 {
-            buf.resize(buf.len() * 4, 0);
-            continue;
-        }
-        if r == libc::EINTR {
-            continue;
-        }
-        if r != 0 {
-            return Err(io::Error::from_raw_os_error(r));
-        }
-        if res.is_null() {
-            return Ok(None);
-        }
-        return Ok(Some(passwd_of(&pw)));
-    }
+        (r, (r == 0 && !res.is_null()).then(|| passwd_of(&pw)))
+    })
 }
 
 /// [`getpwuid_r(uid)`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/getpwuid.html):
 /// the account's entry, `Ok(None)` when no account has that uid.
 pub fn getpwuid(uid: u32) -> io::Result<Option<Passwd>> {
-    let mut buf = vec![0u8; 16384];
-    loop {
+    lookup_r(1 << 20, false, |buf| {
         // SAFETY: zeroed passwd is a valid out-parameter; all pointers are valid for the call.
         let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
         let mut res: *mut libc::passwd = std::ptr::null_mut();
         // SAFETY: buffer and out-parameters live across the call.
         let r =
             unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr().cast(), buf.len(), &mut res) };
+        (r, (r == 0 && !res.is_null()).then(|| passwd_of(&pw)))
+    })
+}
+
+/// The loop every `get*_r` call needs: `call(buf)` makes the call into `buf` and gives its
+/// result code with, on success, what it found (`None`: no entry). ERANGE retries with a
+/// buffer four times larger, up to `max` bytes; EINTR retries. With `secret`, the buffer is
+/// zeroed after each call (it held a shadow entry).
+fn lookup_r<T>(
+    max: usize,
+    secret: bool,
+    mut call: impl FnMut(&mut [u8]) -> (libc::c_int, Option<T>),
+) -> io::Result<Option<T>> {
+    let mut buf = vec![0u8; 16384];
+    loop {
+        let (r, found) = call(&mut buf);
+        if secret {
+            super::crypt::wipe(&mut buf);
+        }
         match r {
-            libc::ERANGE if buf.len() < 1 << 20 => buf.resize(buf.len() * 4, 0),
+            libc::ERANGE if buf.len() < max => buf.resize(buf.len() * 4, 0),
             libc::EINTR => {}
-            0 if res.is_null() => return Ok(None),
-            0 => return Ok(Some(passwd_of(&pw))),
+            0 => return Ok(found),
             e => return Err(io::Error::from_raw_os_error(e)),
         }
     }
@@ -147,8 +150,7 @@ pub fn getgrnam(name: &[u8]) -> io::Result<Option<u32>> {
     let Ok(cname) = CString::new(name) else {
         return Ok(None);
     };
-    let mut buf = vec![0u8; 16384];
-    loop {
+    lookup_r(1 << 22, false, |buf| {
         // SAFETY: zeroed group is a valid out-parameter.
         let mut gr: libc::group = unsafe { std::mem::zeroed() };
         let mut res: *mut libc::group = std::ptr::null_mut();
@@ -162,18 +164,8 @@ pub fn getgrnam(name: &[u8]) -> io::Result<Option<u32>> {
                 &mut res,
             )
         };
-        if r == libc::ERANGE && buf.len() < 1 << 22 {
-            buf.resize(buf.len() * 4, 0);
-            continue;
-        }
-        if r == libc::EINTR {
-            continue;
-        }
-        if r != 0 {
-            return Err(io::Error::from_raw_os_error(r));
-        }
-        return Ok(if res.is_null() { None } else { Some(gr.gr_gid) });
-    }
+        (r, (r == 0 && !res.is_null()).then_some(gr.gr_gid))
+    })
 }
 
 /// `getgrouplist(name, gid)` — every group `name` belongs to, `gid` included (for initgroups).
@@ -206,8 +198,7 @@ pub fn getspnam(name: &[u8]) -> io::Result<Option<Vec<u8>>> {
     let Ok(cname) = CString::new(name) else {
         return Ok(None);
     };
-    let mut buf = vec![0u8; 16384];
-    loop {
+    lookup_r(1 << 20, true, |buf| {
         // SAFETY: zeroed spwd is a valid out-parameter.
         let mut sp: libc::spwd = unsafe { std::mem::zeroed() };
         let mut res: *mut libc::spwd = std::ptr::null_mut();
@@ -221,18 +212,6 @@ pub fn getspnam(name: &[u8]) -> io::Result<Option<Vec<u8>>> {
                 &mut res,
             )
         };
-        let found = match r {
-            libc::ERANGE if buf.len() < 1 << 20 => {
-                super::crypt::wipe(&mut buf);
-                buf.resize(buf.len() * 4, 0);
-                continue;
-            }
-            libc::EINTR => continue,
-            0 if res.is_null() => Ok(None),
-            0 => Ok(Some(bytes(sp.sp_pwdp))),
-            e => Err(io::Error::from_raw_os_error(e)),
-        };
-        super::crypt::wipe(&mut buf);
-        return found;
-    }
+        (r, (r == 0 && !res.is_null()).then(|| bytes(sp.sp_pwdp)))
+    })
 }
