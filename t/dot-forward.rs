@@ -8,7 +8,7 @@
 //! temporary errno on opening the file (cannot be provoked unprivileged); a real
 //! qmail-queue (t/qmail-queue.rs).
 
-use crate::common::{run, Out, TmpDir};
+use crate::common::{recorder, run, Out, TmpDir};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -16,24 +16,6 @@ use std::process::Stdio;
 
 const MSG: &[u8] = b"Subject: hi\n\nbody\n";
 const DT: &str = "Delivered-To: joe@ex.test\n";
-
-/// The stand-in for qmail-queue, written once per test process (executing a file that was
-/// just written races with other threads' fork+exec: ETXTBSY). Exit `$DF_EXIT`, default 0.
-fn recorder() -> PathBuf {
-    static REC: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    REC.get_or_init(|| {
-        let base = std::env::var_os("T_TMP")
-            .map(PathBuf::from)
-            .unwrap_or_else(std::env::temp_dir);
-        let p = base.join(format!("dot-forward-rec.{}", std::process::id()));
-        let script = "#!/bin/sh\ncat > \"$DF_DIR/qmsg\" && cat <&1 > \"$DF_DIR/qenv\" \
-            && exit ${DF_EXIT:-0}\nexit 54\n";
-        fs::write(&p, script).expect("write recorder");
-        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).expect("chmod");
-        p
-    })
-    .clone()
-}
 
 struct D {
     t: TmpDir,
@@ -70,7 +52,7 @@ impl D {
             .args(args)
             .cwd(&self.home)
             .env("QMAILQUEUE", recorder())
-            .env("DF_DIR", &self.t.0);
+            .env("Q_DIR", &self.t.0);
         let vars = [
             ("USER", "joe"),
             ("HOME", self.home.to_str().expect("utf-8 home")),
@@ -239,9 +221,9 @@ fn program_exit_codes_and_queue_refusals() {
     d.put(".forward", "\"|true\"\n");
     d.go("dot-forward", &[".forward"], &[]).expect(99, "", "");
     d.put(".forward", "a@x.test\n");
-    let o = d.go("dot-forward", &[".forward"], &[("DF_EXIT", "31")]);
+    let o = d.go("dot-forward", &[".forward"], &[("Q_EXIT", "31")]);
     assert_eq!(o.code, 100, "{}", o.stderr());
-    let o = d.go("dot-forward", &[".forward"], &[("DF_EXIT", "53")]);
+    let o = d.go("dot-forward", &[".forward"], &[("Q_EXIT", "53")]);
     assert_eq!(o.code, 111, "{}", o.stderr());
 }
 

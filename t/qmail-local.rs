@@ -11,7 +11,7 @@
 //! Maildir names (qlib::maildir unit-tests that names are unique instead); an mbox write
 //! error and the cut back (needs a full disk; qlib::mbox unit-tests it with a read error).
 
-use crate::common::{run, Out, TmpDir};
+use crate::common::{recorder, run, Out, TmpDir};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
@@ -28,25 +28,6 @@ struct L {
 
 fn chmod(p: &std::path::Path, mode: u32) {
     fs::set_permissions(p, fs::Permissions::from_mode(mode)).expect("chmod");
-}
-
-/// The stand-in for qmail-queue: message → `$QL_DIR/qmsg`, envelope → `$QL_DIR/qenv`, then
-/// exit `$QL_EXIT` (0 if unset). Written once per test process: executing a file that was
-/// just written races with other threads' fork+exec (ETXTBSY).
-fn recorder() -> PathBuf {
-    static REC: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    REC.get_or_init(|| {
-        let base = std::env::var_os("T_TMP")
-            .map(PathBuf::from)
-            .unwrap_or_else(std::env::temp_dir);
-        let p = base.join(format!("qmail-local-rec.{}", std::process::id()));
-        let script = "#!/bin/sh\ncat > \"$QL_DIR/qmsg\" && cat <&1 > \"$QL_DIR/qenv\" \
-            && exit ${QL_EXIT:-0}\nexit 54\n";
-        fs::write(&p, script).expect("write recorder");
-        chmod(&p, 0o755);
-        p
-    })
-    .clone()
 }
 
 impl L {
@@ -106,7 +87,7 @@ impl L {
             .arg(&self.domain)
             .args([os(&sender), os(&dd)])
             .env("QMAILQUEUE", recorder())
-            .env("QL_DIR", &self.t.0);
+            .env("Q_DIR", &self.t.0);
         for (k, v) in &self.env {
             c = c.env(k, v);
         }
@@ -312,7 +293,7 @@ fn program_gets_message_environment_and_home() {
         ("NEWSENDER", "a b@x.org"),
         ("PATH", &crate::common::path_env()),
         ("QMAILQUEUE", &recorder().display().to_string()),
-        ("QL_DIR", &l.t.0.display().to_string()),
+        ("Q_DIR", &l.t.0.display().to_string()),
         ("RECIPIENT", "joe-list-Foo.Bar-baz@mx.a.Example.org"),
         ("RPLINE", "Return-Path: <\"a b\"@x.org>\n"),
         ("SENDER", "a b@x.org"),
@@ -367,13 +348,13 @@ fn forwards_go_in_one_message_with_delivered_to_on_top() {
 fn queue_refusal_is_reported() {
     let mut l = L::new("ql-qq");
     l.qmail(".qmail", "&a@x.org\n");
-    l.env.push(("QL_EXIT", "31"));
+    l.env.push(("Q_EXIT", "31"));
     l.go(&[], ["joe", "", "", "s@x", ""], MSG).expect(
         100,
         "",
         "Unable to forward message: mail server permanently rejected message (#5.3.0)\n",
     );
-    l.env[0] = ("QL_EXIT", "53");
+    l.env[0] = ("Q_EXIT", "53");
     l.go(&[], ["joe", "", "", "s@x", ""], MSG).expect(
         111,
         "",

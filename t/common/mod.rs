@@ -153,6 +153,26 @@ pub fn fake_queue(t: &TmpDir, code: u8) -> String {
     link.display().to_string()
 }
 
+/// A stand-in qmail-queue for tests that set its place by environment: message →
+/// `$Q_DIR/qmsg`, envelope → `$Q_DIR/qenv`, then exit `$Q_EXIT` (0 if unset). Written once per
+/// test process (see [`fake_queue`] for why).
+pub fn recorder() -> PathBuf {
+    static REC: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    REC.get_or_init(|| {
+        use std::os::unix::fs::PermissionsExt;
+        let base = std::env::var_os("T_TMP")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        let p = base.join(format!("queue-recorder.{}", std::process::id()));
+        let script = "#!/bin/sh\ncat > \"$Q_DIR/qmsg\" && cat <&1 > \"$Q_DIR/qenv\" \
+            && exit ${Q_EXIT:-0}\nexit 54\n";
+        std::fs::write(&p, script).expect("write recorder");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        p
+    })
+    .clone()
+}
+
 /// The port a `tcpserver … 0 …` child prints on its stdout once it listens (-1 mode).
 pub fn printed_port(child: &mut Child) -> u16 {
     use std::io::BufRead;
