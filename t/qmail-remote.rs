@@ -115,7 +115,7 @@ fn a_route_delivers_with_esmtp_and_the_message_arrives_intact() {
 fn commands_are_pipelined_only_when_the_server_offers_it() {
     let _l = home_lock();
     for (ext, pipelined) in [(r#"["PIPELINING"]"#, true), ("[]", false)] {
-        let server = format!(r#""listen": [["127.0.0.1", 2525]], "ehlo": {ext}, "slow_mail": 0.3"#);
+        let server = format!(r#""listen": [["127.0.0.1", 2525]], "ehlo": {ext}, "slow_mail": 2"#);
         let (out, log) = go(Run {
             server: &server,
             ..Run::default()
@@ -238,18 +238,14 @@ fn hostile_servers_give_deferrals_not_hangs() {
             ("smtproutes", "dest.test:[127.0.0.1]:2525\n"),
             ("timeoutremote", "2\n"),
         ];
-        let start = std::time::Instant::now();
+        // A hang (past timeoutremote's 2 s) ends in the harness's 30 s kill, which `go`
+        // reports as a failure: no clock is read here.
         let (out, _) = go(Run {
             server: &server,
             controls: &controls,
             ..Run::default()
         });
         assert_eq!(out.replace("r|", "r"), format!("{want}\n"), "{cfg}");
-        assert!(
-            start.elapsed().as_secs() < 20,
-            "{cfg}: took {:?}",
-            start.elapsed()
-        );
     }
     let server = format!(r#""listen": [["127.0.0.1", 2525]], "replies": {{{long_reply}}}"#);
     let (out, _) = go(Run {

@@ -11,8 +11,8 @@ A reply is sent as given with "\n" turned into CRLF and a final CRLF added, exce
 special replies "close" (hang up without a word), "stall" (say nothing, wait to be killed)
 and "partial:TEXT" (send TEXT without a line end, then hang up). RCPT replies may be a
 dict from recipient address to reply ("*" the default). Unset replies are 250 (354 for
-DATA). "slow_mail": wait that long before answering MAIL and log whether more commands
-had already arrived (a client that pipelines has sent them; one that must not, has not).
+DATA). "slow_mail": before answering MAIL, wait up to that long for more commands and log
+whether they came (a client that pipelines has sent them; one that must not, cannot).
 Each event is one JSON line in the log: {"local": ip, "peer": ip} for a connection,
 {"local": ip, "cmd": line} for commands,
 {"local": ip, "pipelined": bool} after a slow MAIL, {"local": ip, "data": text} for a
@@ -65,8 +65,9 @@ class Lines:
         line, self.buf = self.buf[:i], self.buf[i:]
         return line
 
-    def waiting(self):
-        return bool(self.buf) or bool(select.select([self.conn], [], [], 0)[0])
+    def waiting(self, wait=0):
+        """Whether more input is here, or arrives within `wait` seconds."""
+        return bool(self.buf) or bool(select.select([self.conn], [], [], wait)[0])
 
 
 def serve(conn):
@@ -97,8 +98,7 @@ def serve(conn):
                 send(conn, "250 test.example")
             elif verb == "MAIL":
                 if cfg.get("slow_mail"):
-                    time.sleep(cfg["slow_mail"])
-                    log({"local": local, "pipelined": f.waiting()})
+                    log({"local": local, "pipelined": f.waiting(cfg["slow_mail"])})
                 send(conn, replies.get("MAIL", "250 ok"))
             elif verb == "RCPT":
                 r = replies.get("RCPT", "250 ok")
