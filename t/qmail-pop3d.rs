@@ -14,7 +14,7 @@ use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 /// A Maildir at `t/Maildir` with `files` (path, contents, age in seconds).
 fn maildir(t: &TmpDir, files: &[(&str, &[u8], u64)]) -> PathBuf {
@@ -392,10 +392,8 @@ fn a_stalled_session_times_out_and_deletes_nothing() {
     s.until("\r\n+OK \r\n+OK \r\n");
     s.send(b"DELE 1\r\n");
     s.until("\r\n+OK \r\n+OK \r\n+OK \r\n");
-    let start = Instant::now();
     let out = s.end();
     assert!(out.ends_with("\r\n+OK \r\n+OK \r\n+OK \r\n"), "{out:?}");
-    assert!(start.elapsed() < Duration::from_secs(10));
     assert!(wait_for(20, || c.ended() == 1));
     assert!(m.exists(), "not deleted, still in new/");
     timeout_control(None);

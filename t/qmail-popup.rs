@@ -182,9 +182,11 @@ impl Conn {
         }
         String::from_utf8_lossy(&self.got).into_owned()
     }
-    /// Reads to the end (the server closed); all of it.
+    /// Everything until the server closes the connection (a read timeout fails the test).
     pub fn end(&mut self) -> String {
-        let _ = self.s.read_to_end(&mut self.got);
+        if let Err(e) = self.s.read_to_end(&mut self.got) {
+            panic!("the server did not close the connection: {e}");
+        }
         String::from_utf8_lossy(&self.got).into_owned()
     }
 }
@@ -445,10 +447,7 @@ fn a_stalled_client_is_dropped() {
     let greeting = s.end();
     stamp(&greeting);
     let took = start.elapsed();
-    assert!(
-        took >= Duration::from_secs(1) && took < Duration::from_secs(10),
-        "{took:?}"
-    );
+    assert!(took >= Duration::from_secs(1), "{took:?}");
     // in the middle of a line
     let mut s = c.connect();
     s.send(b"USER joe\r\nPASS sec");
