@@ -302,10 +302,12 @@ fn the_subprogram_gets_fd_3_the_client_and_fd_2() {
     let _l = home_lock();
     let t = TmpDir::new("popup-fd3");
     let fd3 = t.join("fd3");
-    // `sh` is found in PATH, as execvp would; USER's +OK leaves before the child writes
+    // `sh` is found in PATH, as execvp would; USER's +OK leaves before the child writes.
+    // The masks are read by an exec'd grep from its own status: it has sh's as qmail-popup
+    // gave them (/proc/$$ could catch sh blocking every signal around a fork of its own).
     let script = format!(
         "cat <&3 > {}; echo \"+OK child on fd 1\"; echo child on fd 2 >&2; \
-         grep -E '^Sig(Blk|Ign)' /proc/$$/status >&2; exit 0",
+         exec grep -E '^Sig(Blk|Ign)' /proc/self/status >&2",
         fd3.display()
     );
     let o = popup(
