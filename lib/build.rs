@@ -3,8 +3,8 @@
 
 use std::{env, fs, path::PathBuf};
 
-const SETTINGS: [&str; 7] = [
-    "home", "users", "groups", "split", "spawn", "break", "patrn",
+const SETTINGS: [&str; 8] = [
+    "home", "users", "groups", "split", "spawn", "break", "patrn", "aliases",
 ];
 
 fn main() {

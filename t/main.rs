@@ -24,6 +24,8 @@ mod delcr;
 mod dot_forward;
 #[path = "except.rs"]
 mod except;
+#[path = "fastforward.rs"]
+mod fastforward;
 #[path = "fixcrio.rs"]
 mod fixcrio;
 #[path = "forward.rs"]

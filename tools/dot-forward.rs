@@ -32,15 +32,13 @@
 
 use qlib::dotforward::{self, Action, Error, Names};
 use qlib::fail::{Fail, OrFail as _};
-use qlib::inject::Rewrite;
-use qlib::qmail::Queue;
-use qlib::{args, child::Wait, conf, control, env, exit, prog, sys};
+use qlib::fastforward::{self, deliver};
+use qlib::{args, env, exit, prog, sys};
 use std::ffi::OsStr;
 use std::fs::File;
-use std::io::{self, Seek, Write};
-use std::os::unix::ffi::OsStrExt;
+use std::io::{self, Write};
 use std::path::Path;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 
 const USAGE: &str = "dot-forward [ -nN ] file ...";
 
@@ -59,7 +57,7 @@ fn run(argv: args::Argv) -> Result<u8, Fail> {
     let _ = sys::sig::ignore(sys::sig::SIGPIPE);
 
     let (user, host) = (var("USER"), var("HOST"));
-    let rewrite = rewrite()?;
+    let rewrite = fastforward::rewrite(false).map_err(Fail::temp)?;
     let names = Names {
         user: &user,
         host: &host,
@@ -96,7 +94,7 @@ fn run(argv: args::Argv) -> Result<u8, Fail> {
     let mut mess = File::from(sys::fd::inherited(0).ok_or_else(|| Fail::temp("no message"))?);
     for a in &actions {
         if let Action::Program(cmd) = a {
-            program(&mut mess, cmd)?;
+            deliver::program(&mut mess, cmd, true)?;
         }
     }
     let recips: Vec<&[u8]> = actions
@@ -107,7 +105,11 @@ fn run(argv: args::Argv) -> Result<u8, Fail> {
         })
         .collect();
     if !recips.is_empty() {
-        forward(&mut mess, &recips)?;
+        let pid = deliver::forward(&mut mess, &var("NEWSENDER"), &recips)?;
+        let mut out = io::stdout().lock();
+        out.write_all(format!("qp {pid}\n").as_bytes())
+            .and_then(|()| out.flush())
+            .or_temp("unable to write output")?;
     }
     if actions.contains(&Action::Direct) {
         Ok(exit::OK)
@@ -130,21 +132,6 @@ fn var(name: &str) -> Vec<u8> {
     env::get(name).unwrap_or_default()
 }
 
-/// qmail-inject's qualification rules from the controls (env overrides are not read).
-fn rewrite() -> Result<Rewrite, Fail> {
-    let dir = Path::new(conf::HOME).join("control");
-    let me = control::line(dir.join("me")).or_temp("unable to read controls")?;
-    let get = |f: &str| {
-        control::line_or_me(dir.join(f), me.as_deref(), f).or_temp("unable to read controls")
-    };
-    let (host, domain, plus) = (
-        get("defaulthost")?,
-        get("defaultdomain")?,
-        get("plusdomain")?,
-    );
-    Rewrite::new(&host, &domain, &plus).map_err(|e| Fail::temp(e.message()))
-}
-
 fn bad(f: &OsStr, e: Error) -> Fail {
     let f = Path::new(f).display();
     match e {
@@ -155,66 +142,4 @@ fn bad(f: &OsStr, e: Error) -> Fail {
             String::from_utf8_lossy(&p)
         )),
     }
-}
-
-fn rewind(mess: &mut File) -> Result<(), Fail> {
-    mess.rewind().map(drop).or_temp("unable to rewind message")
-}
-
-/// Runs one `|command` with the From_, Return-Path and Delivered-To lines and the message.
-fn program(mess: &mut File, cmd: &[u8]) -> Result<(), Fail> {
-    rewind(mess)?;
-    let mut child = Command::new("/bin/sh")
-        .arg("-c")
-        .arg(OsStr::from_bytes(cmd))
-        .stdin(Stdio::piped())
-        .spawn()
-        .or_temp("unable to run /bin/sh")?;
-    if let Some(mut w) = child.stdin.take() {
-        // A command may stop reading early; only its exit code counts.
-        let _ = feed(&mut w, mess);
-    }
-    let status = child.wait().or_temp("unable to wait for command")?;
-    match Wait::from(status) {
-        Wait::Exited(0) => Ok(()),
-        Wait::Exited(c @ (64 | 65 | 70 | 76 | 77 | 78 | 100 | 112)) => {
-            Err(Fail::perm(format!("command exited {c}")))
-        }
-        Wait::Exited(c) => Err(Fail::temp(format!("command exited {c}"))),
-        Wait::Crashed(_) => Err(Fail::temp("command crashed")),
-    }
-}
-
-fn feed(w: &mut impl Write, mess: &mut File) -> io::Result<()> {
-    for v in ["UFLINE", "RPLINE", "DTLINE"] {
-        w.write_all(&var(v))?;
-    }
-    io::copy(mess, w)?;
-    w.flush()
-}
-
-/// One copy to all `recips`: Delivered-To line, then the message; sender `$NEWSENDER`.
-fn forward(mess: &mut File, recips: &[&[u8]]) -> Result<(), Fail> {
-    rewind(mess)?;
-    let mut qq = Queue::open().or_temp("unable to run qmail-queue")?;
-    qq.put(&var("DTLINE"));
-    if let Err(e) = qq.copy_from(mess) {
-        qq.abort();
-        let _ = qq.close();
-        return Err(e).or_temp("unable to read message");
-    }
-    qq.from(&var("NEWSENDER"));
-    for r in recips {
-        qq.to(r);
-    }
-    let pid = qq.pid();
-    match qq.close() {
-        Ok(()) => {}
-        Err(r) if r.perm => return Err(Fail::perm(r.text)),
-        Err(r) => return Err(Fail::temp(r.text)),
-    }
-    let mut out = io::stdout().lock();
-    out.write_all(format!("qp {pid}\n").as_bytes())
-        .and_then(|()| out.flush())
-        .or_temp("unable to write output")
 }

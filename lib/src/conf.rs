@@ -7,7 +7,7 @@ use std::io;
 mod compiled {
     include!(concat!(env!("OUT_DIR"), "/conf.rs"));
 }
-pub use compiled::HOME;
+pub use compiled::{ALIASES, HOME};
 
 /// The qmail accounts, in `conf/users` order.
 #[derive(Clone, Copy, Debug)]

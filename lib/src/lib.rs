@@ -23,6 +23,7 @@ pub mod envedit;
 pub mod errtext;
 pub mod exit;
 pub mod fail;
+pub mod fastforward;
 pub mod getln;
 pub mod ident;
 pub mod ip;
