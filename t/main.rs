@@ -46,6 +46,8 @@ mod manifest;
 mod mconnect;
 #[path = "mconnect-io.rs"]
 mod mconnect_io;
+#[path = "newaliases.rs"]
+mod newaliases;
 #[path = "predate.rs"]
 mod predate;
 #[path = "preline.rs"]

@@ -58,7 +58,7 @@ fn run(argv: args::Argv) -> Result<u8, Fail> {
 }
 
 fn explain(e: Error, line: usize, ins: &[u8]) -> Fail {
-    let text = |b: &[u8]| String::from_utf8_lossy(b).replace('\n', " ");
+    let text = |b: &[u8]| String::from_utf8_lossy(b.trim_ascii_end()).replace('\n', " ");
     let at = format!("{} line {line}", conf::ALIASES);
     Fail::temp(match e {
         Error::Syntax => format!("unable to parse {at}: {}", text(ins)),
