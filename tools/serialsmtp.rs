@@ -73,6 +73,7 @@ fn run(argv: Vec<OsString>) -> Result<u8, Fail> {
         out.write_all(&line)
             .and_then(|()| out.flush())
             .or_temp("unable to write output")?;
+        s.settle().map_err(fatal)?;
     }
     s.quit();
     Ok(0)

@@ -64,6 +64,8 @@ pub struct Session<R, W> {
     wr: W,
     pipelining: bool,
     need_rset: bool,
+    /// replies still to come that must be refusals (those after a refused pipelined command)
+    owed: usize,
 }
 
 impl<R: BufRead, W: Write> Session<R, W> {
@@ -74,6 +76,7 @@ impl<R: BufRead, W: Write> Session<R, W> {
             wr,
             pipelining: false,
             need_rset: false,
+            owed: 0,
         };
         if s.reply()?.code != 220 {
             s.quit();
@@ -151,6 +154,7 @@ impl<R: BufRead, W: Write> Session<R, W> {
         prefix: &[u8],
         msg: &mut impl Read,
     ) -> Result<Option<Verdict>, Error> {
+        self.settle()?;
         let Some(rcpt) = env.recipient.strip_prefix(prefix) else {
             return Ok(None);
         };
@@ -178,7 +182,7 @@ impl<R: BufRead, W: Write> Session<R, W> {
             for later in [2, 1] {
                 let v = self.code()?;
                 if v.code >= 400 {
-                    self.all_refused(later)?;
+                    self.owed = later;
                     return Ok(Some(v));
                 }
             }
@@ -191,9 +195,11 @@ impl<R: BufRead, W: Write> Session<R, W> {
         self.code().map(Some)
     }
 
-    /// The replies to the `n` commands after a refused one: all must be refusals too.
-    fn all_refused(&mut self, n: usize) -> Result<(), Error> {
-        for _ in 0..n {
+    /// Reads the replies owed after a pipelined command was refused (to be called once its
+    /// verdict is reported): each must be a refusal too, else [`Error::Proto`].
+    pub fn settle(&mut self) -> Result<(), Error> {
+        while self.owed > 0 {
+            self.owed -= 1;
             if self.code()?.code < 400 {
                 return Err(Error::Proto);
             }
@@ -251,11 +257,17 @@ mod tests {
             Ok(mut s) => {
                 for (sender, rcpt, body) in msgs {
                     match s.send(&env(sender, rcpt), b"Account-", &mut &body[..]) {
-                        Ok(Some(v)) => got.push(format!(
-                            "{}{}",
-                            v.status() as char,
-                            String::from_utf8_lossy(&v.line)
-                        )),
+                        Ok(Some(v)) => {
+                            got.push(format!(
+                                "{}{}",
+                                v.status() as char,
+                                String::from_utf8_lossy(&v.line)
+                            ));
+                            if let Err(e) = s.settle() {
+                                got.push(format!("{e:?}"));
+                                break;
+                            }
+                        }
                         Ok(None) => got.push("skipped".into()),
                         Err(e) => {
                             got.push(format!("{e:?}"));
@@ -290,10 +302,16 @@ RSET|MAIL FROM:<>|RCPT TO:<You@Virt.Dom>|DATA|..dot|.|QUIT|"
         let pipe = "220 Hi\n250-x\n250 PIPELINING\n";
         let s = |rest: &str| session(&format!("{pipe}{rest}"), &[ONE]).0;
         assert_eq!(s("451 bad MAIL\n503 a\n503 b\n"), ["Z451 bad MAIL"]);
-        assert_eq!(s("451 bad MAIL\n250 ok\n"), ["Proto"]);
-        assert_eq!(s("451 bad MAIL\n503 a\n354 go\n"), ["Proto"]);
+        assert_eq!(s("451 bad MAIL\n250 ok\n"), ["Z451 bad MAIL", "Proto"]);
+        assert_eq!(
+            s("451 bad MAIL\n503 a\n354 go\n"),
+            ["Z451 bad MAIL", "Proto"]
+        );
         assert_eq!(s("250 ok\n551 bad RCPT\n503 a\n"), ["D551 bad RCPT"]);
-        assert_eq!(s("250 ok\n551 bad RCPT\n354 go\n"), ["Proto"]);
+        assert_eq!(
+            s("250 ok\n551 bad RCPT\n354 go\n"),
+            ["D551 bad RCPT", "Proto"]
+        );
         assert_eq!(s("250 ok\n250 ok\n554 no\n"), ["D554 no"]);
         assert!(s("250 ok\n").first().unwrap().starts_with("Read("));
         let partial = (&b"a"[..], &b"Account-b"[..], &b"x\nno end"[..]);
