@@ -6,7 +6,8 @@
 //!               doublebounceto if the sender is empty; dropped if it is `#@[]`) through
 //!               qmail-queue, then remove it.
 //!           -t lifetime  a message the client refused for now that is more than lifetime
-//!               seconds old (by its mtime) counts as refused for good.
+//!               seconds old (by its mtime) counts as refused for good (a number below
+//!               2^32; anything else is a usage error).
 //! Behaviour: in dir, removes tmp/ files not accessed for 36 hours, picks the files in new/
 //!           and cur/ (oldest first) whose second line is `Delivered-To: ` followed by
 //!           prefix, starts client (looked up in $PATH) in dir and writes their names
@@ -67,7 +68,7 @@ fn run(argv: Vec<OsString>) -> Result<u8, Fail> {
     o.parsing_style(getopts::ParsingStyle::StopAtFirstFree);
     let p = args::parse(&o, argv, USAGE)?;
     let lifetime = match p.opts.opt_strs("t").last() {
-        Some(t) => Some(t.parse::<i64>().map_err(|_| Fail::usage(USAGE))?),
+        Some(t) => Some(t.parse::<u32>().map_err(|_| Fail::usage(USAGE))?.into()),
         None => None,
     };
     let rest = args::at_least(p.rest, 3, USAGE)?;
