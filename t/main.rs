@@ -36,6 +36,12 @@ mod install;
 mod maildir2mbox;
 #[path = "maildirmake.rs"]
 mod maildirmake;
+#[path = "maildirqmtp.rs"]
+mod maildirqmtp;
+#[path = "maildirserial.rs"]
+mod maildirserial;
+#[path = "maildirsmtp.rs"]
+mod maildirsmtp;
 #[path = "maildirwatch.rs"]
 mod maildirwatch;
 #[path = "mailsubj.rs"]
@@ -104,6 +110,10 @@ mod recordio;
 mod remote_delivery;
 #[path = "sendmail.rs"]
 mod sendmail;
+#[path = "serialqmtp.rs"]
+mod serialqmtp;
+#[path = "serialsmtp.rs"]
+mod serialsmtp;
 #[path = "setlock.rs"]
 mod setlock;
 #[path = "splogger.rs"]

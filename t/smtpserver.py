@@ -6,7 +6,7 @@ Usage: smtpserver.py config.json
 config: {"listen": [["127.0.0.1", 2525], ["::1", 2525]], "ready": path, "log": path,
          "ehlo": ["PIPELINING", "8BITMIME", "SIZE 1000"] | null (EHLO refused with 502),
          "greeting": "220 ..." or {local ip: greeting, "*": default}, "replies": {"MAIL": "...", "RCPT": "...", "DATA": "...",
-         "DOT": "..."}, "slow_mail": 0.3}
+         "DOT": "...", "RSET": "..."}, "slow_mail": 0.3}
 A reply is sent as given with "\n" turned into CRLF and a final CRLF added, except for the
 special replies "close" (hang up without a word), "stall" (say nothing, wait to be killed)
 and "partial:TEXT" (send TEXT without a line end, then hang up). RCPT replies may be a
@@ -121,6 +121,8 @@ def serve(conn):
                     data += l[1:] if l.startswith(b".") else l
                 log({"local": local, "data": data.decode("latin-1")})
                 send(conn, replies.get("DOT", "250 ok queued"))
+            elif verb == "RSET":
+                send(conn, replies.get("RSET", "250 flushed"))
             elif verb == "QUIT":
                 send(conn, "221 bye")
                 return

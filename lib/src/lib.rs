@@ -64,6 +64,7 @@ pub mod rbl;
 pub mod relay;
 pub mod rules;
 pub mod send;
+pub mod serial;
 pub mod smtpd;
 pub mod splog;
 pub mod syslog;
