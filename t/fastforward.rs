@@ -369,7 +369,7 @@ fn fastforward_n_expands_as_debians_does() {
     run("fastforward").args(["-x", "db.cdb"]).go().expect(
         100,
         "",
-        "fastforward: usage: fastforward [ -nNpPdD ] data.cdb\n",
+        "fastforward: illegal option -- x\nfastforward: usage: fastforward [ -nNpPdD ] data.cdb\n",
     );
 }
 

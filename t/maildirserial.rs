@@ -128,7 +128,8 @@ fn the_client_protocol_as_in_serialmails_rts() {
     serial(&q, &[dir, "prefix"]).expect(100, "", usage);
     serial(&q, &["-t", "soon", dir, "p", "true"]).expect(100, "", usage);
     serial(&q, &["-t-5", dir, "p", "true"]).expect(100, "", usage);
-    serial(&q, &["-x", dir, "p", "true"]).expect(100, "", usage);
+    let bad = format!("maildirserial: illegal option -- x\n{usage}");
+    serial(&q, &["-x", dir, "p", "true"]).expect(100, "", &bad);
     let missing = t.join("nonexistent");
     serial(&q, &[missing.to_str().unwrap(), "p", "true"]).expect(
         111,

@@ -46,6 +46,8 @@ mod maildirsmtp;
 mod maildirwatch;
 #[path = "mailsubj.rs"]
 mod mailsubj;
+#[path = "man.rs"]
+mod man;
 #[path = "manifest.rs"]
 mod manifest;
 #[path = "mconnect.rs"]

@@ -69,7 +69,8 @@ fn exits_with_the_commands_code() {
 fn usage_and_exec_failures() {
     let usage = "preline: usage: preline cmd [ arg ... ]\n";
     preline(&[]).go().expect(100, "", usage);
-    preline(&["-x", "cat"]).go().expect(100, "", usage);
+    let bad = format!("preline: illegal option -- x\n{usage}");
+    preline(&["-x", "cat"]).go().expect(100, "", &bad);
     for var in ["UFLINE", "RPLINE", "DTLINE"] {
         let mut c = preline(&["cat"]);
         c.raw().env_remove(var);

@@ -779,8 +779,13 @@ fn queue_failures_map_to_exit_codes() {
 fn usage_and_bad_arguments() {
     let _g = me();
     let usage = "qmail-inject: usage: qmail-inject [ -nNaAhH ] [ -f sender ] [ recip ... ]\n";
-    inject().arg("-x").go().expect(100, "", usage);
-    inject().arg("-f").go().expect(100, "", usage);
+    let said = |what: &str| format!("qmail-inject: {what}\n{usage}");
+    inject()
+        .arg("-x")
+        .go()
+        .expect(100, "", &said("illegal option -- x"));
+    let f = said("option requires an argument -- f");
+    inject().arg("-f").go().expect(100, "", &f);
     inject().args(["-n", "ok", "bad@]x"]).go().expect(
         100,
         "",

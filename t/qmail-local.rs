@@ -664,7 +664,11 @@ fn usage_errors() {
     run("qmail-local")
         .args(["-x", "joe", "/tmp", "joe", "", "", DOMAIN, "s@x", ""])
         .go()
-        .expect(100, "", usage);
+        .expect(
+            100,
+            "",
+            &format!("qmail-local: illegal option -- x\n{usage}"),
+        );
 }
 
 #[test]

@@ -153,7 +153,7 @@ fn options() {
     s.run(&["-x"], &pw).expect(
         100,
         "",
-        "qmail-pw2u: usage: qmail-pw2u [ -/ohHuUC ] [ -cchar ]\n",
+        "qmail-pw2u: illegal option -- x\nqmail-pw2u: usage: qmail-pw2u [ -/ohHuUC ] [ -cchar ]\n",
     );
     s.run(&["extra"], &pw).expect(
         100,

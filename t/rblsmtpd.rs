@@ -365,19 +365,19 @@ fn cannot_run_smtpd() {
 #[test]
 fn usage() {
     let u = "rblsmtpd: usage: rblsmtpd [ -bBcC ] [ -t timeout ] [ -r base ] [ -a base ] smtpd [ arg ... ]\n";
-    let cases: [&[&str]; 5] = [
-        &[],
-        &["-b"],
-        &["-x", "true"],
-        &["-t", "abc", "true"],
-        &["-r"],
+    let cases: [(&[&str], &str); 5] = [
+        (&[], ""),
+        (&["-b"], ""),
+        (&["-x", "true"], "rblsmtpd: illegal option -- x\n"),
+        (&["-t", "abc", "true"], ""),
+        (&["-r"], "rblsmtpd: option requires an argument -- r\n"),
     ];
-    for args in cases {
+    for (args, said) in cases {
         run("rblsmtpd")
             .args(args)
             .env("RBLSMTPD", "")
             .go()
-            .expect(100, "", u);
+            .expect(100, "", &format!("{said}{u}"));
     }
 }
 

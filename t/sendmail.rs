@@ -186,16 +186,23 @@ fn usage_errors() {
     let _g = fake_home();
     let usage =
         "sendmail: usage: sendmail [ -t ] [ -fsender ] [ -Fname ] [ -bp ] [ -bs ] [ arg ... ]\n";
-    for args in [
-        &["-bx"][..],
-        &["-b"],
-        &["-b", ""],
-        &["-q"],
-        &["-f"],
-        &["-tq"],
-        &["-F"],
+    let (bad, needs) = (
+        "sendmail: illegal option -- ",
+        "sendmail: option requires an argument -- ",
+    );
+    for (args, said) in [
+        (&["-bx"][..], String::new()),
+        (&["-b"], format!("{needs}b\n")),
+        (&["-b", ""], String::new()),
+        (&["-q"], format!("{bad}q\n")),
+        (&["-f"], format!("{needs}f\n")),
+        (&["-tq"], format!("{bad}q\n")),
+        (&["-F"], format!("{needs}F\n")),
     ] {
-        sendmail().args(args).go().expect(100, "", usage);
+        sendmail()
+            .args(args)
+            .go()
+            .expect(100, "", &format!("{said}{usage}"));
     }
 }
 

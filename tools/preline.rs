@@ -11,7 +11,7 @@
 
 use qlib::child::Wait;
 use qlib::fail::{Fail, OrFail as _};
-use qlib::getopt::{Getopt, Opt};
+use qlib::getopt::{self, Getopt, Opt};
 use qlib::sys::sig;
 use qlib::{args, env, prog};
 use std::ffi::OsString;
@@ -39,7 +39,10 @@ fn run(argv: Vec<OsString>) -> Result<u8, Fail> {
                 let i = b"frd".iter().position(|&l| l == c.to_ascii_lowercase());
                 on[i.unwrap_or(0)] = c.is_ascii_uppercase();
             }
-            Opt::Bad(_) => return Err(usage()),
+            Opt::Bad(c) => {
+                getopt::complain("frdFRD", c);
+                return Err(usage());
+            }
         }
     }
     let cmd = args::at_least(g.rest(), 1, USAGE)?;

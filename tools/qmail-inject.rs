@@ -20,7 +20,7 @@
 
 use qlib::control::{self, Map};
 use qlib::fail::{Fail, OrFail as _};
-use qlib::getopt::{Getopt, Opt};
+use qlib::getopt::{self, Getopt, Opt};
 use qlib::header::{self, CopyError, Next};
 use qlib::inject::{Config, Flags, Inject};
 use qlib::qmail::Queue;
@@ -63,7 +63,11 @@ fn run(argv: Vec<OsString>) -> Result<u8, Fail> {
             Opt::Found(b'n', _) => queue = false,
             Opt::Found(b'N', _) => queue = true,
             Opt::Found(b'f', Some(s)) => senders.push(s),
-            _ => return Err(Fail::usage(USAGE)),
+            Opt::Bad(c) => {
+                getopt::complain("aAhHnNf:", c);
+                return Err(Fail::usage(USAGE));
+            }
+            Opt::Found(..) => return Err(Fail::usage(USAGE)),
         }
     }
     let args = g.rest();

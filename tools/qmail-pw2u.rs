@@ -1,6 +1,6 @@
 //! qmail-pw2u — turn a password file into `users/assign` lines.
 //!
-//! Usage:    qmail-pw2u [ -/ohHuUC ] [ -cchar ] < passwd > assign
+//! Usage:    qmail-pw2u [ -/ohHuUC ] [ -c char ] < passwd > assign
 //!           reads `user:password:uid:gid:gecos:home:shell` lines; for each account that
 //!           qualifies prints `=name:user:uid:gid:home:::` and `+name-:user:uid:gid:home:-::`
 //!           (for each of its mail names), `+:alias:…:-::` first for the alias account, then

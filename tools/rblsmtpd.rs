@@ -28,7 +28,7 @@
 
 use qlib::dns::{DnsError, Resolver};
 use qlib::fail::Fail;
-use qlib::getopt::{Getopt, Opt};
+use qlib::getopt::{self, Getopt, Opt};
 use qlib::rbl::{self, Decision};
 use qlib::{env, errtext, exit, prog, scan, sys};
 use std::ffi::OsString;
@@ -107,7 +107,11 @@ fn run(argv: Vec<OsString>) -> Result<u8, Fail> {
                 decision.allowed(client.any_address(&base), closed);
             }
             Opt::Found(b'r' | b'a', _) => {}
-            _ => return Err(Fail::usage(USAGE)),
+            Opt::Bad(c) => {
+                getopt::complain("bBcCt:r:a:", c);
+                return Err(Fail::usage(USAGE));
+            }
+            Opt::Found(..) => return Err(Fail::usage(USAGE)),
         }
     }
     let rest = opts.rest();

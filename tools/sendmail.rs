@@ -1,6 +1,7 @@
 //! sendmail — the sendmail command line, translated for qmail-inject.
 //!
-//! Usage:    sendmail [ -t ] [ -fsender ] [ -Fname ] [ -bp ] [ -bs ] [ arg ... ]
+//! Usage:    sendmail [ -tvimxEJ ] [ -f sender ] [ -F name ] [ -b mode ] [ -e x ] [ -o x ]
+//!           [ -p x ] [ -B x ] [ arg ... ]      (mode: m deliver, p list the queue, s SMTP)
 //! Options:  -t  recipients from the header as well (qmail-inject -H; default -a);
 //!           -f sender  envelope sender, also the From address (sets QMAILUSER and
 //!               QMAILHOST after unsetting QMAILNAME MAILNAME NAME QMAILHOST MAILHOST);
@@ -61,7 +62,11 @@ fn run(argv: Vec<OsString>) -> Result<u8, Fail> {
                 _ => return Err(Fail::usage(USAGE)),
             },
             Opt::Found(b'v' | b'i' | b'm' | b'x' | b'e' | b'p' | b'o' | b'B', _) => {}
-            _ => return Err(Fail::usage(USAGE)),
+            Opt::Bad(c) => {
+                getopt::complain("vimte:f:p:o:B:F:EJxb:", c);
+                return Err(Fail::usage(USAGE));
+            }
+            Opt::Found(..) => return Err(Fail::usage(USAGE)),
         }
     }
     match getopt::progname(&argv).as_slice() {

@@ -49,8 +49,7 @@ fn run(argv: Vec<OsString>) -> Result<u8, Fail> {
     let _ = sig::ignore(sig::SIGPIPE);
     let ip = env::get("TCPREMOTEIP");
     let (names, sent) = mpsc::channel();
-    // The writer tells the reader each name before its package goes out, so the reader is
-    // always waiting for the response to come.
+    // The writer tells the reader each name once its package is out.
     let writer = std::thread::spawn(move || send_all(&prefix, &names));
     let net = fd::inherited(6).map(File::from);
     let mut rd = net.map(|f| BufReader::new(timeout::Reader::new(f, READ)));
@@ -97,14 +96,17 @@ fn send_all(prefix: &[u8], names: &mpsc::Sender<Vec<u8>>) -> Result<(), &'static
             Ok(_) => continue,
             Err(_) => return Err("unable to read file"),
         };
-        if names.send(name.clone()).is_err() {
-            return Ok(());
-        }
         qmtp::package(&mut w, &env, prefix, &mut msg, size - env.head_len)
             .and_then(|()| w.flush())
             .map_err(|e| match e.kind() {
                 io::ErrorKind::UnexpectedEof => "unable to read file",
                 _ => NET,
             })?;
+        // Only a package that is out can be answered; told after it, the reader never stops
+        // (on a server's error) before the package was written, as the original's separate
+        // writer process would not.
+        if names.send(name.clone()).is_err() {
+            return Ok(());
+        }
     }
 }

@@ -15,7 +15,7 @@
 
 use qlib::envedit::Edits;
 use qlib::fail::Fail;
-use qlib::getopt::{Getopt, Opt};
+use qlib::getopt::{self, Getopt, Opt};
 use qlib::sys::{fd, fs};
 use qlib::{args, errtext, prog};
 use std::ffi::OsString;
@@ -38,7 +38,11 @@ fn run(argv: Vec<OsString>) -> Result<u8, Fail> {
             Opt::Found(b'N', _) => wait = true,
             Opt::Found(b'x', _) => quiet = true,
             Opt::Found(b'X', _) => quiet = false,
-            _ => return Err(Fail::usage(USAGE)),
+            Opt::Bad(c) => {
+                getopt::complain("nNxX", c);
+                return Err(Fail::usage(USAGE));
+            }
+            Opt::Found(..) => return Err(Fail::usage(USAGE)),
         }
     }
     let rest = args::at_least(g.rest(), 2, USAGE)?;

@@ -18,7 +18,7 @@
 use qlib::dns::{DnsError, Resolver};
 use qlib::envedit::Edits;
 use qlib::fail::{Fail, OrFail as _};
-use qlib::getopt::{Getopt, Opt};
+use qlib::getopt::{self, Getopt, Opt};
 use qlib::tcpenv::{self, Conn};
 use qlib::{ident, prog, scan};
 use std::ffi::OsString;
@@ -39,7 +39,9 @@ fn run(argv: Vec<OsString>) -> Result<u8, Fail> {
             Opt::Found(b'r', _) => flag_ident = true,
             Opt::Found(b'R', _) => flag_ident = false,
             Opt::Found(b't', Some(v)) => timeout = scan::ulong(&v).0,
-            _ => {}
+            // As the original: said, and otherwise ignored.
+            Opt::Bad(c) => getopt::complain("rRt:", c),
+            Opt::Found(..) => {}
         }
     }
     let program = g.rest();

@@ -18,14 +18,28 @@ pub struct Parsed {
     pub rest: Vec<OsString>,
 }
 
-/// Parses `argv` (name first) with `options`; a bad option → usage, exit 100.
+/// Parses `argv` (name first) with `options`; a bad option → `illegal option -- x` (or
+/// `option requires an argument -- x`) and usage, exit 100.
 pub fn parse(options: &getopts::Options, argv: Argv, usage: &str) -> Result<Parsed, Fail> {
     let words: Vec<OsString> = argv.into_iter().skip(1).collect();
     let lossy: Vec<String> = words
         .iter()
         .map(|w| w.to_string_lossy().into_owned())
         .collect();
-    let opts = options.parse(&lossy).map_err(|_| Fail::usage(usage))?;
+    let opts = options.parse(&lossy).map_err(|e| {
+        // What DJB's sgetopt says before the usage line.
+        match e {
+            getopts::Fail::UnrecognizedOption(o) => {
+                crate::prog::say(&format!("illegal option -- {}", o.trim_start_matches('-')))
+            }
+            getopts::Fail::ArgumentMissing(o) => crate::prog::say(&format!(
+                "option requires an argument -- {}",
+                o.trim_start_matches('-')
+            )),
+            _ => {}
+        }
+        Fail::usage(usage)
+    })?;
     let boundary = words.len() - opts.free.len();
     if words[..boundary]
         .iter()

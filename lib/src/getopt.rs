@@ -26,6 +26,18 @@ pub struct Getopt<'a> {
     pos: usize,
 }
 
+/// Says on fd 2 what DJB's sgetopt says for a bad option `c` of `spec`:
+/// `prog: illegal option -- c`, or `prog: option requires an argument -- c`.
+pub fn complain(spec: &str, c: u8) {
+    let needs_value = spec.as_bytes().windows(2).any(|w| w == [c, b':']);
+    let what = if needs_value && c != b':' {
+        "option requires an argument"
+    } else {
+        "illegal option"
+    };
+    crate::prog::say(&format!("{what} -- {}", String::from_utf8_lossy(&[c])));
+}
+
 impl<'a> Getopt<'a> {
     /// Starts after the program name. `spec` is getopt's string: letters, `:` after those
     /// that take a value.
