@@ -62,6 +62,8 @@ mod predate;
 mod preline;
 #[path = "qbiff.rs"]
 mod qbiff;
+#[path = "qmail-analog.rs"]
+mod qmail_analog;
 #[path = "qmail-clean.rs"]
 mod qmail_clean;
 #[path = "qmail-getpw.rs"]

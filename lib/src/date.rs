@@ -51,6 +51,17 @@ pub fn civil(secs: i64) -> Civil {
     }
 }
 
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian); the inverse of [`civil`].
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Seconds since the epoch for `t`.
 pub fn secs(t: SystemTime) -> i64 {
     match t.duration_since(UNIX_EPOCH) {
@@ -107,5 +118,11 @@ mod tests {
         assert_eq!(rfc822(1_795_996_725), "29 Nov 2026 23:58:45 -0000");
         assert_eq!(mbox(951_782_400), "Tue Feb 29 00:00:00 2000");
         assert_eq!(compact(951_782_401), "20000229000001");
+        for secs in [0, 951_782_400, 1_795_996_725, -86_400 * 400] {
+            let c = civil(secs);
+            let back = days_from_civil(c.year, c.month, c.day) * 86400
+                + i64::from(c.hour * 3600 + c.min * 60 + c.sec);
+            assert_eq!(back, secs);
+        }
     }
 }

@@ -45,6 +45,7 @@ pub mod timeout;
 
 pub use durable::{fsync_dir, fsync_dir_of};
 pub mod addrlist;
+pub mod analog;
 pub mod crlf;
 pub mod dns;
 pub mod dotforward;
