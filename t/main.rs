@@ -64,6 +64,8 @@ mod preline;
 mod qbiff;
 #[path = "qmail-analog.rs"]
 mod qmail_analog;
+#[path = "qmail-check.rs"]
+mod qmail_check;
 #[path = "qmail-clean.rs"]
 mod qmail_clean;
 #[path = "qmail-getpw.rs"]

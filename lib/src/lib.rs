@@ -11,6 +11,7 @@ pub mod sys;
 pub mod args;
 pub mod cdb;
 pub mod cdbmake;
+pub mod check;
 pub mod checkpw;
 pub mod child;
 pub mod conf;
