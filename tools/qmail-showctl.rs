@@ -48,108 +48,40 @@ enum Ctl {
 
 use Ctl::{Int, Lst, Str};
 
+#[rustfmt::skip]
 const CONTROLS: &[(&str, Ctl)] = &[
-    (
-        "badmailfrom",
-        Lst(
-            "Any MAIL FROM is allowed.",
-            "",
-            " not accepted in MAIL FROM.",
-        ),
-    ),
-    (
-        "bouncefrom",
-        Str(false, "MAILER-DAEMON", "Bounce user name is "),
-    ),
-    (
-        "bouncehost",
-        Str(true, "bouncehost", "Bounce host name is "),
-    ),
+    ("badmailfrom", Lst("Any MAIL FROM is allowed.", "", " not accepted in MAIL FROM.")),
+    ("bouncefrom", Str(false, "MAILER-DAEMON", "Bounce user name is ")),
+    ("bouncehost", Str(true, "bouncehost", "Bounce host name is ")),
     ("concurrencylocal", Int("10", "Local concurrency is ", "")),
     ("concurrencyremote", Int("20", "Remote concurrency is ", "")),
     ("databytes", Int("0", "SMTP DATA limit is ", " bytes")),
-    (
-        "defaultdomain",
-        Str(true, "defaultdomain", "Default domain name is "),
-    ),
-    (
-        "defaulthost",
-        Str(true, "defaulthost", "Default host name is "),
-    ),
-    (
-        "doublebouncehost",
-        Str(true, "doublebouncehost", "2B recipient host: "),
-    ),
-    (
-        "doublebounceto",
-        Str(false, "postmaster", "2B recipient user: "),
-    ),
-    (
-        "envnoathost",
-        Str(true, "envnoathost", "Presumed domain name is "),
-    ),
-    (
-        "helohost",
-        Str(true, "helohost", "SMTP client HELO host name is "),
-    ),
+    ("defaultdomain", Str(true, "defaultdomain", "Default domain name is ")),
+    ("defaulthost", Str(true, "defaulthost", "Default host name is ")),
+    ("doublebouncehost", Str(true, "doublebouncehost", "2B recipient host: ")),
+    ("doublebounceto", Str(false, "postmaster", "2B recipient user: ")),
+    ("envnoathost", Str(true, "envnoathost", "Presumed domain name is ")),
+    ("helohost", Str(true, "helohost", "SMTP client HELO host name is ")),
     ("idhost", Str(true, "idhost", "Message-ID host name is ")),
-    (
-        "localiphost",
-        Str(true, "localiphost", "Local IP address becomes "),
-    ),
-    (
-        "locals",
-        Lst(
-            "Messages for me are delivered locally.",
-            "Messages for ",
-            " are delivered locally.",
-        ),
-    ),
+    ("localiphost", Str(true, "localiphost", "Local IP address becomes ")),
+    ("locals", Lst("Messages for me are delivered locally.", "Messages for ",
+                   " are delivered locally.")),
     ("me", Str(false, "undefined! Uh-oh", "My name is ")),
-    (
-        "percenthack",
-        Lst(
-            "The percent hack is not allowed.",
-            "The percent hack is allowed for user%host@",
-            ".",
-        ),
-    ),
-    (
-        "plusdomain",
-        Str(true, "plusdomain", "Plus domain name is "),
-    ),
+    ("percenthack", Lst("The percent hack is not allowed.",
+                        "The percent hack is allowed for user%host@", ".")),
+    ("plusdomain", Str(true, "plusdomain", "Plus domain name is ")),
     ("qmqpservers", Lst("No QMQP servers.", "QMQP server: ", ".")),
-    (
-        "queuelifetime",
-        Int("604800", "Message lifetime in the queue is ", " seconds"),
-    ),
+    ("queuelifetime", Int("604800", "Message lifetime in the queue is ", " seconds")),
 ];
 
+#[rustfmt::skip]
 const AFTER: &[(&str, Ctl)] = &[
-    (
-        "smtpgreeting",
-        Str(true, "smtpgreeting", "SMTP greeting: 220 "),
-    ),
-    (
-        "smtproutes",
-        Lst("No artificial SMTP routes.", "SMTP route: ", ""),
-    ),
-    (
-        "timeoutconnect",
-        Int("60", "SMTP client connection timeout is ", " seconds"),
-    ),
-    (
-        "timeoutremote",
-        Int("1200", "SMTP client data timeout is ", " seconds"),
-    ),
-    (
-        "timeoutsmtpd",
-        Int("1200", "SMTP server data timeout is ", " seconds"),
-    ),
-    (
-        "virtualdomains",
-        Lst("No virtual domains.", "Virtual domain: ", ""),
-    ),
+    ("smtpgreeting", Str(true, "smtpgreeting", "SMTP greeting: 220 ")),
+    ("smtproutes", Lst("No artificial SMTP routes.", "SMTP route: ", "")),
+    ("timeoutconnect", Int("60", "SMTP client connection timeout is ", " seconds")),
+    ("timeoutremote", Int("1200", "SMTP client data timeout is ", " seconds")),
+    ("timeoutsmtpd", Int("1200", "SMTP server data timeout is ", " seconds")),
+    ("virtualdomains", Lst("No virtual domains.", "Virtual domain: ", "")),
 ];
 
 const MORE: [&str; 3] = ["rcpthosts", "morercpthosts", "morercpthosts.cdb"];
