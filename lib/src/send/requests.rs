@@ -126,10 +126,8 @@ impl Daemon {
             match ext {
                 "req" => names.push(base.to_owned()),
                 "run" if !self.taken.iter().any(|x| x.name == base) => names.push(base.to_owned()),
-                "new" | "out" | "ans" => {
-                    if e.metadata().is_ok_and(|m| t - m.mtime() > STALE) {
-                        let _ = std::fs::remove_file(e.path());
-                    }
+                "new" | "out" | "ans" if e.metadata().is_ok_and(|m| t - m.mtime() > STALE) => {
+                    let _ = std::fs::remove_file(e.path());
                 }
                 _ => {}
             }
