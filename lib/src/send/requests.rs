@@ -112,8 +112,11 @@ impl Daemon {
     }
 
     fn scan_requests(&mut self, t: i64) {
-        let Ok(dir) = std::fs::read_dir(REQ_DIR) else {
-            return self.log.warn("unable to opendir req");
+        // A queue made before queue/req existed (package/upgrade makes it) takes no requests.
+        let dir = match std::fs::read_dir(REQ_DIR) {
+            Ok(d) => d,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return,
+            Err(_) => return self.log.warn("unable to opendir req"),
         };
         let mut names = Vec::new();
         for e in dir.flatten() {
