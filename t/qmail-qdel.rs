@@ -50,7 +50,7 @@ fn deletes_and_expires_while_qmail_send_runs() {
         .go()
         .expect(100, "msg 999999999: not in the queue\n", "");
     run("qmail-qdel")
-        .arg(a.to_string())
+        .args([a.to_string(), format!("#{a}")])
         .go()
         .expect(0, &format!("msg {a}: deleted\n"), "");
     let log = q.log_text();

@@ -6,7 +6,7 @@
 
 use crate::queue;
 use crate::queuectl::HOLD_DIR;
-use std::io;
+use std::io::{self, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -78,9 +78,10 @@ pub fn read(id: u64) -> io::Result<Entry> {
     let size = std::fs::metadata(queue::path("mess", id))?.len();
     let bouncing = exists(&queue::path("bounce", id))?;
     let held = exists(&Path::new(HOLD_DIR).join(id.to_string()))?;
-    let info = std::fs::File::open(queue::path("info", id))?;
+    let mut info = std::fs::File::open(queue::path("info", id))?;
     let qtime = info.metadata()?.mtime();
-    let data = std::fs::read(queue::path("info", id))?;
+    let mut data = Vec::new();
+    info.read_to_end(&mut data)?;
     let sender = match data.split_first() {
         Some((b'F', rest)) => rest.split(|&c| c == 0).next().unwrap_or(&[]).to_vec(),
         _ => Vec::new(),

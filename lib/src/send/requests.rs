@@ -172,6 +172,9 @@ impl Daemon {
         let mut chosen = Vec::new();
         let mut unknown = Vec::new();
         for &id in &r.ids {
+            if chosen.contains(&id) || unknown.contains(&Outcome::Unknown(id)) {
+                continue;
+            }
             if exists(&queue::path("info", id)) || self.fresh.contains_key(&id) {
                 chosen.push(id);
             } else {
@@ -194,7 +197,6 @@ impl Daemon {
                 }
             }
         }
-        chosen.dedup();
         (chosen, unknown)
     }
 
