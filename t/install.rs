@@ -1,7 +1,8 @@
 //! The real install, as root: package/users, package/upgrade, package/config and package/run
 //! on a throwaway home with the real qmail accounts; every daemon under its own uid; a message
 //! lands in a user's Maildir owned by that user; qmail-queue (setuid qmailq) cannot be
-//! redirected; a full queue disk refuses new mail and keeps what it accepted.
+//! redirected; a full queue disk refuses new mail and keeps what it accepted; the queue tools
+//! run by root get their requests carried out by qmail-send as qmails.
 //! These need root and the build package/test makes for them (T_ROOT_HOME, T_ROOT_CMD).
 //! The same install under daemontools, runit and s6: package/run links a service into a
 //! running scanner, with the suite's own logger.
@@ -695,4 +696,65 @@ fn the_smtp_service_accepts_mail_under_tcpserver_as_qmaild() {
     );
     assert!(msg.ends_with("\n\nhello\n"), "{msg}");
     assert!(log_text.contains(" ok "), "{log_text}");
+}
+
+#[test]
+#[ignore = "needs root"]
+fn the_queue_tools_as_root_work_with_qmail_send_as_qmails() {
+    // Deliveries on hold, so that the message waits in the queue.
+    let (home, user, pid) = install_with("q", |home| {
+        std::fs::write(home.join("control/concurrencylocal"), "0\n").unwrap()
+    });
+    assert_eq!(send_tuser(&home, b"Subject: q\n\nqueued\n"), 0);
+    assert!(wait_for(20, || ls(home.join("queue/todo")).is_empty()));
+    let tool = |name: &str, args: &[&str]| -> (i32, String) {
+        let o = Command::new(home.join("bin").join(name))
+            .args(args)
+            .env_clear()
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned() + &err,
+        )
+    };
+    let (code, list) = tool("qmail-qread", &[]);
+    assert_eq!(code, 0, "{list}");
+    let id = list
+        .split("  #")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or_else(|| panic!("{list}"))
+        .to_string();
+    assert!(list.contains("\n\tlocal\ttuser@"), "{list}");
+    assert_eq!(
+        tool("qmail-qstat", &[]),
+        (
+            0,
+            "messages in queue: 1\nmessages in queue but not yet preprocessed: 0\n".into()
+        )
+    );
+    // root's request is read by qmail-send as qmails, qmail-send's answer by root
+    assert_eq!(
+        tool("qmail-qhold", &[&id]),
+        (0, format!("msg {id}: held\n"))
+    );
+    let hold = home.join("queue/hold").join(&id);
+    assert_eq!(std::fs::metadata(&hold).unwrap().uid(), account("qmails"));
+    assert!(tool("qmail-qread", &[]).1.contains(">  held\n"));
+    let (code, shown) = tool("qmail-qmsg", &[&id]);
+    assert!(code == 0 && shown.ends_with("\n\nqueued\n"), "{shown}");
+    // nobody may not ask
+    assert_eq!(
+        as_nobody(&home.join("bin/qmail-qdel"), &[&id], &[], b""),
+        111
+    );
+    assert_eq!(
+        tool("qmail-qdel", &[&id]),
+        (0, format!("msg {id}: deleted\n"))
+    );
+    assert_eq!(tool("qmail-qread", &[]), (0, String::new()));
+    assert!(ls(home.join("queue/req")).is_empty() && !hold.exists());
+    stop(&home, &user, pid);
 }

@@ -76,6 +76,8 @@ mod qmail_inject;
 mod qmail_local;
 #[path = "qmail-lspawn.rs"]
 mod qmail_lspawn;
+#[path = "qmail-newmrh.rs"]
+mod qmail_newmrh;
 #[path = "qmail-newu.rs"]
 mod qmail_newu;
 #[path = "qmail-pop3d.rs"]
@@ -84,12 +86,22 @@ mod qmail_pop3d;
 mod qmail_popup;
 #[path = "qmail-pw2u.rs"]
 mod qmail_pw2u;
+#[path = "qmail-qdel.rs"]
+mod qmail_qdel;
+#[path = "qmail-qhold.rs"]
+mod qmail_qhold;
 #[path = "qmail-qmqpc.rs"]
 mod qmail_qmqpc;
 #[path = "qmail-qmqpd.rs"]
 mod qmail_qmqpd;
+#[path = "qmail-qmsg.rs"]
+mod qmail_qmsg;
 #[path = "qmail-qmtpd.rs"]
 mod qmail_qmtpd;
+#[path = "qmail-qread.rs"]
+mod qmail_qread;
+#[path = "qmail-qstat.rs"]
+mod qmail_qstat;
 #[path = "qmail-queue.rs"]
 mod qmail_queue;
 #[path = "qmail-remote.rs"]
@@ -98,6 +110,8 @@ mod qmail_remote;
 mod qmail_rspawn;
 #[path = "qmail-send.rs"]
 mod qmail_send;
+#[path = "qmail-showctl.rs"]
+mod qmail_showctl;
 #[path = "qmail-smtpd.rs"]
 mod qmail_smtpd;
 #[path = "qmail-start.rs"]

@@ -14,13 +14,20 @@
 //!           111 cannot start (`alert: cannot start: ...` in the log): home or queue directory,
 //!           controls, mutex, already running, no concurrency byte from a spawner.
 //! Runs as:  qmails, started by qmail-start.  Trusts: the queue files it and qmail-queue wrote;
-//!           not the spawners' reports (kept to 10000 bytes, sanitised for the log).
+//!           the requests in queue/req only as far as its mode (only root and qmails may
+//!           write there), each read to 64 KiB and parsed strictly; not the spawners'
+//!           reports (kept to 10000 bytes, sanitised for the log).
 //! Spec:     shared/spec/qmail.md §2.2–2.6, §3, §6 (controls); formats.md §8, §10.
 //! Beyond qmail: a new message whose recipients are all local (at most 64) is delivered from
 //!           memory: info/ and local/ are written only if a recipient is deferred, until then
 //!           todo/ID stays its record (lib/src/send/fresh.rs). A crash in that first pass
 //!           delivers it again, already delivered recipients included. Stale bounce/ID files
-//!           are removed with info/local/remote when an entry is preprocessed.
+//!           are removed with info/local/remote when an entry is preprocessed. Requests
+//!           from qmail-qdel and qmail-qhold in queue/req (taken on each trigger) delete,
+//!           expire, hold or release messages once no delivery of them is in progress,
+//!           logged as `delete msg N: by request`, `expire msg N: by request`, `hold msg N`,
+//!           `release msg N`; held messages (queue/hold/ID) get no passes, across restarts
+//!           too (lib/src/send/requests.rs, lib/src/queuectl.rs).
 
 use qlib::send::clean::Client;
 use qlib::send::controls::Controls;

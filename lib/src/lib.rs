@@ -4,7 +4,7 @@
 //! 1. `sys` — the only `unsafe` and `libc` calls: descriptors, ids, signals, fs, exec setup.
 //! 2. General modules that know nothing of mail: `prog`, `fail`, `exit`, `errtext`, `args`,
 //!    `getln`, `scan`, `env`, `child`, `prot`, `durable`, `cdb`, `cdbmake`, `tai64n`, `date`.
-//! 3. qmail modules: `conf`, `control`, `queue`, `qmail`, `quote`, `log`.
+//! 3. qmail modules: `conf`, `control`, `queue`, `qread`, `queuectl`, `qmail`, `quote`, `log`.
 
 pub mod sys;
 
@@ -33,7 +33,9 @@ pub mod log;
 pub mod prog;
 pub mod prot;
 pub mod qmail;
+pub mod qread;
 pub mod queue;
+pub mod queuectl;
 pub mod quote;
 pub mod rcpthosts;
 pub mod received;

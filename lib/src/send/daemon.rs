@@ -14,7 +14,7 @@ use super::spawn::{self, Reports};
 use super::{addr, bounce};
 use crate::queue;
 use crate::sys::{fd, sig};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
@@ -63,6 +63,14 @@ pub struct Daemon {
     pub(super) exiting: bool,
     /// messages delivered from memory ([`super::fresh`])
     pub(super) fresh: HashMap<u64, Fresh>,
+    /// `req/` is to be scanned ([`super::requests`])
+    pub(super) req_scan: bool,
+    /// requests taken and not yet answered
+    pub(super) taken: Vec<super::requests::Taken>,
+    /// held messages (`hold/ID`)
+    pub(super) held: HashSet<u64>,
+    /// passes that came due while their message was blocked, per channel
+    pub(super) parked: HashMap<u64, [bool; 2]>,
 }
 
 /// Seconds since the epoch.
@@ -97,11 +105,16 @@ impl Daemon {
             cleanup_dirs: VecDeque::new(),
             exiting: false,
             fresh: HashMap::new(),
+            req_scan: true,
+            taken: Vec::new(),
+            held: HashSet::new(),
+            parked: HashMap::new(),
         }
     }
 
     /// Runs until SIGTERM (or a lost connection) and every delivery has reported; the exit code.
     pub fn run(&mut self) -> u8 {
+        self.load_holds();
         self.rebuild(now());
         self.status();
         loop {
@@ -146,6 +159,7 @@ impl Daemon {
             if !self.todo.is_empty() {
                 self.preprocess(t);
             }
+            self.requests(t);
         }
         for c in 0..2 {
             self.dispatch(c);
@@ -153,6 +167,10 @@ impl Daemon {
                 let Some(id) = self.core.due_pass(c, t) else {
                     break;
                 };
+                if self.blocked(id) {
+                    self.park(c, id);
+                    continue;
+                }
                 self.open_pass(c, id, t);
                 self.dispatch(c);
             }
@@ -179,7 +197,10 @@ impl Daemon {
 
     fn timeout(&self, t: i64) -> i32 {
         let ready = (!self.exiting
-            && (!self.todo.is_empty() || self.rescan || !self.cleanup_dirs.is_empty()))
+            && (!self.todo.is_empty()
+                || self.rescan
+                || self.req_scan
+                || !self.cleanup_dirs.is_empty()))
             || (0..2).any(|c| self.alive[c] && self.out[c].is_empty() && self.core.can_dispatch(c));
         if ready {
             return 0;
@@ -234,6 +255,7 @@ impl Daemon {
         if fds[1].readable {
             while matches!((&self.trigger).read(&mut buf[..64]), Ok(1..)) {}
             self.rescan = true;
+            self.req_scan = true;
         }
         for c in 0..2 {
             if fds[3 + 2 * c].writable {

@@ -58,7 +58,8 @@ pub fn recipients(data: &[u8]) -> (Vec<Recip>, bool) {
 }
 
 impl Daemon {
-    /// Startup: every message in info/ that has no todo/ entry is scheduled again.
+    /// Startup: every message in info/ that has no todo/ entry is scheduled again, except
+    /// that held messages get no pass.
     pub(super) fn rebuild(&mut self, t: i64) {
         for s in 0..crate::conf::split() {
             let Ok(dir) = std::fs::read_dir(format!("info/{s}")) else {
@@ -74,10 +75,13 @@ impl Daemon {
                     continue;
                 }
                 let mut any = false;
+                let held = self.held.contains(&id);
                 for (c, name) in CHAN.iter().enumerate() {
                     match std::fs::metadata(queue::path(name, id)) {
+                        Ok(_) if held => {}
                         Ok(m) => self.core.pending[c].push(m.mtime(), id),
                         Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                        Err(_) if held => {}
                         Err(_) => self.core.pending[c].push(t, id),
                     }
                     any = true;
@@ -196,6 +200,7 @@ impl Daemon {
             }
         }
         self.clean(Kind::Foop, id);
+        self.forget_hold(id);
     }
 
     /// Sends the bounce for bounce/ID, if there is one, and removes bounce/ID.

@@ -199,6 +199,11 @@ impl Core {
         self.jobs.get(key).and_then(Option::as_ref)
     }
 
+    /// Whether message `id` has a job open (a pass or deliveries in progress).
+    pub fn has_job(&self, id: u64) -> bool {
+        self.jobs.iter().flatten().any(|j| j.id == id)
+    }
+
     /// Takes the delivery a report for `slot` answers; `None` if out of range or idle.
     pub fn take(&mut self, c: usize, slot: u8) -> Option<Del> {
         let d = self.slots[c].get_mut(slot as usize)?.take()?;
@@ -281,6 +286,7 @@ mod tests {
             None
         );
         assert_eq!(k.due_pass(LOCAL, 100), None, "one pass per channel");
+        assert!(k.has_job(7) && !k.has_job(8));
         let (s0, d0) = k.dispatch(LOCAL).unwrap();
         let (s1, d1) = k.dispatch(LOCAL).unwrap();
         assert_eq!((s0, s1, d0.delid, d1.delid), (0, 1, 1, 2));

@@ -9,6 +9,7 @@
 //! - `bounce`: failure paragraphs and QSBMF bounces;
 //! - `logline`: the activity log's lines;
 //! - `controls`: the control files;
+//! - `requests`: delete, expire, hold and release on request (beyond qmail);
 //! - `daemon` and `finish`: the main loop and the queue files it manages.
 
 pub mod addr;
@@ -20,6 +21,7 @@ pub mod finish;
 pub mod fresh;
 pub mod jobs;
 pub mod logline;
+pub mod requests;
 pub mod sched;
 pub mod spawn;
 pub mod todo;

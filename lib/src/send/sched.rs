@@ -88,6 +88,12 @@ impl TimeQueue {
     pub fn entries(&self) -> impl Iterator<Item = (i64, u64)> + '_ {
         self.0.iter().map(|r| r.0)
     }
+    /// Takes `id` out (every entry of it); whether it was there.
+    pub fn remove(&mut self, id: u64) -> bool {
+        let before = self.0.len();
+        self.0.retain(|r| r.0 .1 != id);
+        self.0.len() != before
+    }
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.0.len()
@@ -184,5 +190,10 @@ mod tests {
         assert_eq!(q.pop_due(20), Some(1));
         assert_eq!(q.pop_due(20), Some(7));
         assert!(q.is_empty());
+        q.push(5, 1);
+        q.push(6, 2);
+        assert!(q.remove(1));
+        assert!(!q.remove(1));
+        assert_eq!(q.pop_due(9), Some(2));
     }
 }
