@@ -113,7 +113,12 @@ fn release_of_a_message_not_held_and_usage() {
          (request withdrawn, nothing done)\n",
     );
     let usage = "qmail-qhold: usage: qmail-qhold [ -u ] [ -t seconds ] [ -s pattern ] [ -r pattern ] [ id ... ]\n";
-    for args in [&[][..], &["-u"], &["1", "x"], &["-e", "1"]] {
+    for args in [&[][..], &["-u"], &["1", "x"]] {
         run("qmail-qhold").args(args).go().expect(100, "", usage);
     }
+    let bad = format!("qmail-qhold: illegal option -- e\n{usage}");
+    run("qmail-qhold")
+        .args(["-e", "1"])
+        .go()
+        .expect(100, "", &bad);
 }
