@@ -645,10 +645,18 @@ fn the_smtp_service_accepts_mail_under_tcpserver_as_qmaild() {
         "{pop}"
     );
     assert!(
-        pop.contains(" 0 110 qmail-popup ")
+        pop.contains(" \"$IP\" \"$PORT\" qmail-popup ")
             && pop.ends_with(" checkpassword qmail-pop3d Maildir\n"),
         "{pop}"
     );
+    let env = |svc: &str, var: &str| {
+        std::fs::read_to_string(home.join(format!("service/{svc}/env/{var}"))).unwrap()
+    };
+    assert_eq!(
+        (env("qmail-pop3d", "PORT"), env("qmail-pop3d", "IP")),
+        ("110\n".to_string(), "0\n".to_string())
+    );
+    assert_eq!(env("qmail-smtpd", "PORT"), format!("{SMTP_PORT}\n"));
     assert!(!pop.contains(" -u "), "{pop}");
     assert!(home.join("control/tcp.pop3.cdb").exists());
     sh(
