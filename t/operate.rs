@@ -345,6 +345,7 @@ fn install_supervised(tag: &str, suite: Suite) {
     let first = qmail_send_pid(&jail);
     let b = burst(suite.port, 0, 40);
     let some = wait_for(30, || delivered(&user).len() >= 8);
+    let at_restart = delivered(&user).len();
     let r = jail
         .cmd(&format!("{} {}", suite.restart, sv.display()), &[])
         .output()
@@ -394,6 +395,7 @@ fn install_supervised(tag: &str, suite: Suite) {
         String::from_utf8_lossy(&r.stderr)
     );
     assert!(restarted, "qmail-send was not restarted:\n{log}");
+    assert!(at_restart < 40, "the restart came after the burst");
     assert!(
         all && got == (0..41).collect::<Vec<_>>(),
         "delivered {got:?}:\n{log}"
@@ -552,4 +554,119 @@ fn upgrading_to_another_package_while_mail_flows_loses_nothing_and_keeps_control
     assert_eq!(left, Vec::<String>::new(), "processes left behind");
     let _ = std::fs::remove_dir_all(&user);
     let _ = std::fs::remove_dir_all(&home);
+}
+
+/// Runs `home/service/name/run` from its directory the way a supervisor would, with only
+/// `tool` (one of the envdir programs) and the basic commands on the supervisor's PATH; the
+/// stand-in daemons in home/bin print their arguments and some variables.
+fn run_script(home: &Path, name: &str, tool: &str) -> String {
+    let path = home.join(format!("path.{tool}"));
+    if !path.exists() {
+        std::fs::create_dir(&path).unwrap();
+        for p in [tool, "env", "cat", "head", "id", "getent", "cut"] {
+            let real = ["/usr/bin", "/bin", "/usr/sbin"]
+                .iter()
+                .map(|d| Path::new(d).join(p))
+                .find(|f| f.exists())
+                .unwrap_or_else(|| panic!("{p} is not installed (.ci/run installs it)"));
+            std::os::unix::fs::symlink(real, path.join(p)).unwrap();
+        }
+    }
+    let o = Command::new(home.join(format!("service/{name}/run")))
+        .current_dir(home.join(format!("service/{name}")))
+        .env_clear()
+        .env("PATH", &path)
+        .env("LEAK", "from the supervisor")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{name} with {tool}: {o:?}");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn run_scripts_read_env_the_same_through_envdir_s6_envdir_and_chpst() {
+    let t = crate::common::TmpDir::new("envdir");
+    let home = t.0.clone();
+    for d in ["bin", "control"] {
+        std::fs::create_dir(home.join(d)).unwrap();
+    }
+    std::os::unix::fs::symlink(crate::common::bin("tcprules"), home.join("bin/tcprules")).unwrap();
+    std::fs::write(home.join("control/me"), "me.example\n").unwrap();
+    std::fs::write(home.join("control/defaultdelivery"), "./Maildir/\n").unwrap();
+    let show = "#!/bin/sh\necho \"$0 $*|$DEFAULTDELIVERY|$PORT|$DNSCACHEIP|${LEAK-no leak}|${RQMAIL_ENVDIR%% *}\"\n";
+    for p in ["tcpserver", "qmail-start"] {
+        std::fs::write(home.join("bin").join(p), show).unwrap();
+        let mut perm = std::fs::metadata(home.join("bin").join(p))
+            .unwrap()
+            .permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+        std::fs::set_permissions(home.join("bin").join(p), perm).unwrap();
+    }
+    let o = Command::new("package/services")
+        .arg(&home)
+        .env("SMTPPORT", "2525")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let h = home.display();
+    std::fs::write(
+        home.join("service/qmail-smtpd/env/DNSCACHEIP"),
+        "127.0.0.53\n",
+    )
+    .unwrap();
+    for tool in ["envdir", "s6-envdir", "chpst"] {
+        let smtpd = run_script(&home, "qmail-smtpd", tool);
+        let want = format!(
+            "-v -R -l me.example -x {h}/control/tcp.smtp.cdb -c 20 -u {} -g {} 0 2525 qmail-smtpd||2525|127.0.0.53|no leak|{tool}\n",
+            run_script_id("-u"),
+            run_script_id("-g"),
+        );
+        assert_eq!(smtpd, format!("{h}/bin/tcpserver {want}"), "with {tool}");
+        let send = run_script(&home, "qmail-send", tool);
+        assert_eq!(
+            send,
+            format!("{h}/bin/qmail-start ./Maildir/||||no leak|{tool}\n")
+        );
+    }
+    // A value in env/ overrides control/defaultdelivery; kept when the services are rewritten.
+    std::fs::write(
+        home.join("service/qmail-send/env/DEFAULTDELIVERY"),
+        "./Mailbox\n",
+    )
+    .unwrap();
+    let o = Command::new("package/services")
+        .arg(&home)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(
+        run_script(&home, "qmail-send", "chpst"),
+        format!("{h}/bin/qmail-start ./Mailbox|./Mailbox|||no leak|chpst\n")
+    );
+    let port = std::fs::read_to_string(home.join("service/qmail-smtpd/env/PORT")).unwrap();
+    assert_eq!(port, "2525\n", "env/PORT kept");
+}
+
+/// What the qmail-smtpd run script gives tcpserver for -u (qmaild's uid) or -g (nofiles' gid)
+/// on this machine: empty where the account does not exist.
+fn run_script_id(which: &str) -> String {
+    let users =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/users")).unwrap();
+    let groups =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/groups")).unwrap();
+    let cmd = match which {
+        "-u" => format!("id -u {}", users.split_whitespace().nth(1).unwrap()),
+        _ => format!(
+            "getent group {} | cut -d: -f3",
+            groups.split_whitespace().nth(1).unwrap()
+        ),
+    };
+    let o = Command::new("sh")
+        .args(["-c", &cmd])
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
