@@ -5,7 +5,8 @@
 //! These need root and the build package/test makes for them (T_ROOT_HOME, T_ROOT_CMD).
 //! The same install under daemontools, runit and s6: package/run links a service into a
 //! running scanner, with the suite's own logger.
-//! Not tested here: /var/qmail itself (never touched by tests).
+//! Not tested here: /var/qmail itself (never touched by tests); package/install, upgrade and
+//! uninstall with their /package, /command and sendmail links are in t/operate.rs.
 
 use crate::common::{ls, wait_for};
 use std::os::unix::fs::MetadataExt;

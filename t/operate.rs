@@ -495,6 +495,7 @@ fn upgrading_to_another_package_while_mail_flows_loses_nothing_and_keeps_control
     let user = add_user(&home, "up");
     std::fs::write(home.join("control/concurrencylocal"), "7\n").unwrap();
     let assign = std::fs::read(home.join("users/assign")).unwrap();
+    std::fs::write(home.join("alias/.qmail-postmaster"), "&admin@example.org\n").unwrap();
     let before = jail.out("readlink /package/mail/rqmail");
     let ino = std::fs::metadata(home.join("bin/qmail-send"))
         .unwrap()
@@ -545,6 +546,10 @@ fn upgrading_to_another_package_while_mail_flows_loses_nothing_and_keeps_control
         "7\n"
     );
     assert_eq!(std::fs::read(home.join("users/assign")).unwrap(), assign);
+    assert_eq!(
+        std::fs::read_to_string(home.join("alias/.qmail-postmaster")).unwrap(),
+        "&admin@example.org\n"
+    );
     assert!(log.contains("status: local 0/7 remote 0/20\n"), "{log}");
     assert!(
         un.status.success(),
@@ -647,6 +652,24 @@ fn run_scripts_read_env_the_same_through_envdir_s6_envdir_and_chpst() {
     );
     let port = std::fs::read_to_string(home.join("service/qmail-smtpd/env/PORT")).unwrap();
     assert_eq!(port, "2525\n", "env/PORT kept");
+    // A run script the operator took over (its package/services line deleted) is kept.
+    let run = home.join("service/qmail-smtpd/run");
+    let mine: String = std::fs::read_to_string(&run)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("# package/services"))
+        .map(|l| l.replace(" qmail-smtpd", " rblsmtpd -r bl.example qmail-smtpd") + "\n")
+        .collect();
+    std::fs::write(&run, &mine).unwrap();
+    let o = Command::new("package/services")
+        .arg(&home)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(std::fs::read_to_string(&run).unwrap(), mine);
+    assert!(run_script(&home, "qmail-smtpd", "envdir")
+        .contains(" 2525 rblsmtpd -r bl.example qmail-smtpd|"));
 }
 
 /// What the qmail-smtpd run script gives tcpserver for -u (qmaild's uid) or -g (nofiles' gid)
