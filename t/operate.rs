@@ -1,6 +1,6 @@
 //! Operating an installation, as root: package/install from a source tree anywhere (it copies
-//! itself to /package/mail/rqmail-<version>), the services under a private daemontools svscan
-//! and a private runit runsvdir, mail over SMTP into a Maildir, the send service restarted in
+//! itself to /package/mail/rqmail-<version>), the services under a private daemontools svscan,
+//! a private runit runsvdir and a private s6-svscan, mail over SMTP into a Maildir, the send service restarted in
 //! the middle of a burst without a message lost or doubled, the log read through tai64nlocal,
 //! package/uninstall stopping every process and putting the displaced sendmail back; and
 //! package/upgrade from one package directory to another while mail flows.
@@ -362,7 +362,9 @@ fn install_supervised(tag: &str, suite: Suite) {
     let all = wait_for(60, || delivered(&user).len() >= 41);
     let got = delivered(&user);
     let log = match suite.scanner {
-        "svscan" => jail.out(&format!("tai64nlocal < {}/log/main/current", sv.display())),
+        "svscan" | "s6-svscan" => {
+            jail.out(&format!("tai64nlocal < {}/log/main/current", sv.display()))
+        }
         _ => std::fs::read_to_string(sv.join("log/main/current")).unwrap_or_default(),
     };
 
@@ -410,7 +412,7 @@ fn install_supervised(tag: &str, suite: Suite) {
     }
     let stamp = |l: &str| match suite.scanner {
         // tai64nlocal: 2026-12-04 04:35:30.123456789 (multilog's @4000… turned into local time)
-        "svscan" => {
+        "svscan" | "s6-svscan" => {
             l.len() > 30
                 && l.as_bytes()[4] == b'-'
                 && l.as_bytes()[10] == b' '
@@ -472,6 +474,19 @@ fn installs_and_runs_under_runit_restarts_without_loss_and_uninstalls() {
             scanner: "runsvdir",
             restart: "sv restart",
             port: "26252",
+        },
+    );
+}
+
+#[test]
+#[ignore = "needs root"]
+fn installs_and_runs_under_s6_restarts_without_loss_and_uninstalls() {
+    install_supervised(
+        "s6",
+        Suite {
+            scanner: "s6-svscan",
+            restart: "s6-svc -r",
+            port: "26254",
         },
     );
 }
