@@ -27,6 +27,11 @@ fn env_path(var: &str) -> PathBuf {
     )
 }
 
+/// A scratch path beside the throwaway home (so per checkout), in /tmp.
+fn scratch(name: &str) -> PathBuf {
+    env_path("T_ROOT_HOME").parent().unwrap().join(name)
+}
+
 /// A mount namespace whose / is an overlay of the real one; `sleep` holds it open.
 struct Jail {
     holder: Child,
@@ -35,7 +40,7 @@ struct Jail {
 
 impl Jail {
     fn new(tag: &str) -> Jail {
-        let dir = PathBuf::from(format!("/tmp/rqmail-jail.{tag}"));
+        let dir = scratch(&format!("jail.{tag}"));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let d = dir.display();
@@ -137,7 +142,7 @@ fn ns_of(pid: u32) -> String {
 /// A copy of this source tree in /tmp, built for the throwaway home (as package/test's
 /// rootconf is), with `version` in its Cargo.toml.
 fn source(tag: &str, version: &str) -> PathBuf {
-    let src = PathBuf::from(format!("/tmp/rqmail-src.{tag}"));
+    let src = scratch(&format!("src.{tag}"));
     let _ = std::fs::remove_dir_all(&src);
     std::fs::create_dir_all(&src).unwrap();
     let copy = format!(
@@ -171,7 +176,7 @@ fn source(tag: &str, version: &str) -> PathBuf {
 
 /// The user `tuser` (uid nobody) with a Maildir, for the installed home.
 fn add_user(home: &Path, tag: &str) -> PathBuf {
-    let user = PathBuf::from(format!("/tmp/rqmail-opuser.{tag}"));
+    let user = scratch(&format!("opuser.{tag}"));
     let _ = std::fs::remove_dir_all(&user);
     std::fs::create_dir(&user).unwrap();
     std::os::unix::fs::chown(&user, Some(NOBODY), Some(NOBODY)).unwrap();
@@ -266,7 +271,7 @@ fn install_supervised(tag: &str, suite: Suite) {
     let _ = std::fs::remove_dir_all(&home);
     let src = source(tag, VERSION);
     let jail = Jail::new(tag);
-    let scan = PathBuf::from(format!("/tmp/rqmail-opscan.{tag}"));
+    let scan = scratch(&format!("opscan.{tag}"));
     let _ = std::fs::remove_dir_all(&scan);
     std::fs::create_dir(&scan).unwrap();
     // The /command convention in use, one name already another package's.
