@@ -317,6 +317,11 @@ fn install_supervised(tag: &str, suite: Suite) {
         "/package/net/ucspi-tcp/command/tcpserver\n",
         "another package's /command entry kept"
     );
+    for d in [
+        "bin", "control", "users", "queue", "alias", "boot", "doc", "man", "service",
+    ] {
+        assert!(home.join(d).is_dir(), "no {d}/ in the home");
+    }
     let bin = home.join("bin/sendmail").display().to_string();
     for l in ["/usr/sbin/sendmail", "/usr/lib/sendmail", "/usr/bin/mailq"] {
         assert_eq!(jail.out(&format!("readlink {l}")).trim(), bin, "{l}");
