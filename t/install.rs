@@ -6,7 +6,8 @@
 //! These need root and the build package/test makes for them (T_ROOT_HOME, T_ROOT_CMD).
 //! The same install under daemontools, runit and s6: package/run links a service into a
 //! running scanner, with the suite's own logger.
-//! Not tested here: /var/qmail itself (never touched by tests).
+//! Not tested here: /var/qmail itself (never touched by tests); package/install, upgrade and
+//! uninstall with their /package, /command and sendmail links are in t/operate.rs.
 
 use crate::common::{ls, wait_for};
 use std::os::unix::fs::MetadataExt;
@@ -646,10 +647,18 @@ fn the_smtp_service_accepts_mail_under_tcpserver_as_qmaild() {
         "{pop}"
     );
     assert!(
-        pop.contains(" 0 110 qmail-popup ")
+        pop.contains(" \"$IP\" \"$PORT\" qmail-popup ")
             && pop.ends_with(" checkpassword qmail-pop3d Maildir\n"),
         "{pop}"
     );
+    let env = |svc: &str, var: &str| {
+        std::fs::read_to_string(home.join(format!("service/{svc}/env/{var}"))).unwrap()
+    };
+    assert_eq!(
+        (env("qmail-pop3d", "PORT"), env("qmail-pop3d", "IP")),
+        ("110\n".to_string(), "0\n".to_string())
+    );
+    assert_eq!(env("qmail-smtpd", "PORT"), format!("{SMTP_PORT}\n"));
     assert!(!pop.contains(" -u "), "{pop}");
     assert!(home.join("control/tcp.pop3.cdb").exists());
     sh(

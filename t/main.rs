@@ -56,6 +56,8 @@ mod mconnect;
 mod mconnect_io;
 #[path = "newaliases.rs"]
 mod newaliases;
+#[path = "operate.rs"]
+mod operate;
 #[path = "predate.rs"]
 mod predate;
 #[path = "preline.rs"]

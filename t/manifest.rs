@@ -132,7 +132,16 @@ fn unsafe_and_libc_only_in_sys() {
 #[test]
 fn package_scripts_stay_small() {
     for s in [
-        "compile", "install", "upgrade", "run", "test", "users", "config", "services",
+        "compile",
+        "install",
+        "upgrade",
+        "run",
+        "test",
+        "users",
+        "config",
+        "services",
+        "sendmail",
+        "uninstall",
     ] {
         let text = read(&format!("package/{s}"));
         assert!(
