@@ -106,6 +106,8 @@ mod qmail_qread;
 mod qmail_qstat;
 #[path = "qmail-queue.rs"]
 mod qmail_queue;
+#[path = "qmail-rcptcheck.rs"]
+mod qmail_rcptcheck;
 #[path = "qmail-remote.rs"]
 mod qmail_remote;
 #[path = "qmail-rspawn.rs"]

@@ -12,7 +12,9 @@
 //! Environment: TCPREMOTEIP, TCPREMOTEHOST, TCPREMOTEINFO, TCPLOCALHOST or TCPLOCALIP (the
 //!           Received line); RELAYCLIENT (set: relay for this client, and append its value to
 //!           every recipient); DATABYTES (overrides control/databytes); QMAILQUEUE (the queue
-//!           program, relative to the qmail home; default bin/qmail-queue).
+//!           program, relative to the qmail home; default bin/qmail-queue); RCPTCHECK (set
+//!           and not empty: the absolute path of a recipient checker, normally
+//!           bin/qmail-rcptcheck under the qmail home; see below).
 //! Exit:     0 after QUIT; 1 when the conversation ends otherwise (the client left or was
 //!           silent for timeoutsmtpd seconds, a bare LF in DATA, a reply could not be written);
 //!           111 when it cannot start (controls, no fd 0/1), or a control file fails or
@@ -36,6 +38,13 @@
 //!   listed when a MAIL or RCPT argument first contains `[` (qmail listed them at startup,
 //!   for every connection; a failure then is the same `421 unable to figure out my IP
 //!   addresses (#4.3.0)`, and the session ends).
+//! - RCPTCHECK: each recipient that passed rcpthosts (or RELAYCLIENT, whose value is appended
+//!   first) and the recipient limit is given to that program, run directly (no shell) with
+//!   the address as its one argument, stdin and stdout on /dev/null, this process's
+//!   environment and stderr. Exit 0: `250 ok`; 100: `550 sorry, no mailbox here by that name
+//!   (#5.1.1)` and the recipient is not added; anything else, a crash or a failure to run it:
+//!   `451 temporary failure checking the recipient (#4.3.0)`, not added. Replies stay in
+//!   command order under PIPELINING (one check at a time). Unset or empty: no check.
 //! - On a bare LF, a timeout or a vanished client during DATA, the queue run is aborted (no
 //!   envelope, so qmail-queue removes its files) and waited for before the exit.
 

@@ -65,6 +65,7 @@ pub mod pw2u;
 pub mod qmqp;
 pub mod qmtp;
 pub mod rbl;
+pub mod rcptcheck;
 pub mod relay;
 pub mod rules;
 pub mod send;

@@ -67,6 +67,12 @@ fn first_of(src: &mut impl Source, keys: Vec<Vec<u8>>) -> Result<Option<Vec<u8>>
     Ok(None)
 }
 
+/// Whether the database has a command record for `target` (with the same wildcards as
+/// [`resolve`]): what decides between forwarding and "no mailbox here by that name".
+pub fn known(src: &mut impl Source, target: &[u8]) -> Result<bool, Error> {
+    Ok(first_of(src, wildcards(b':', target))?.is_some())
+}
+
 /// The plan for `target` with envelope sender `sender`; `None` if the database has no
 /// command record for it.
 pub fn resolve(src: &mut impl Source, target: &[u8], sender: &[u8]) -> Result<Option<Plan>, Error> {
@@ -201,6 +207,23 @@ mod tests {
         );
         assert_eq!(resolve(&mut m, b"joe@other.test", b"s@x").unwrap(), None);
         assert_eq!(resolve(&mut mem(&[], &[]), b"nohost", b"").unwrap(), None);
+    }
+
+    #[test]
+    fn known_uses_the_same_wildcards() {
+        let mut m = mem(
+            &[
+                (":@dom.test", "&c@x|"),
+                (":Joe@", "&j@x|"),
+                ("?ann@x", "o|"),
+            ],
+            &[],
+        );
+        assert_eq!(known(&mut m, b"anyone@DOM.test"), Ok(true));
+        assert_eq!(known(&mut m, b"ann@x"), Ok(false));
+        assert_eq!(known(&mut m, b"bob@x"), Ok(false));
+        let mut m = mem(&[(":joe@", "&j@x|")], &[]);
+        assert_eq!(known(&mut m, b"JOE@y"), Ok(true));
     }
 
     #[test]

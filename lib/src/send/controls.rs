@@ -44,6 +44,22 @@ fn vdoms(dir: &Path) -> io::Result<Map> {
     ))
 }
 
+/// The recipient rewriting qmail-send does, from the controls in `dir`: envnoathost (else
+/// me), percenthack, locals (else me) and virtualdomains.
+pub fn rewrite(dir: &Path) -> io::Result<Rewrite> {
+    let me = control::line(dir.join("me"))?;
+    let me = me.as_deref();
+    Ok(Rewrite {
+        envnoathost: control::line_or_me(dir.join("envnoathost"), me, "envnoathost")?,
+        percenthack: Map::new(
+            &control::list(dir.join("percenthack"))?.unwrap_or_default(),
+            false,
+        ),
+        locals: locals(dir, me)?,
+        vdoms: vdoms(dir)?,
+    })
+}
+
 impl Controls {
     /// Reads the controls in `dir` (normally `control`, relative to the qmail home).
     pub fn read(dir: &Path) -> io::Result<Controls> {
@@ -63,15 +79,7 @@ impl Controls {
             bouncehost: or_me("bouncehost")?,
             doublebounceto: plain("doublebounceto", "postmaster")?,
             doublebouncehost: or_me("doublebouncehost")?,
-            rewrite: Rewrite {
-                envnoathost: or_me("envnoathost")?,
-                percenthack: Map::new(
-                    &control::list(dir.join("percenthack"))?.unwrap_or_default(),
-                    false,
-                ),
-                locals: locals(dir, me)?,
-                vdoms: vdoms(dir)?,
-            },
+            rewrite: rewrite(dir)?,
         })
     }
 

@@ -7,11 +7,15 @@ pub mod data;
 pub mod input;
 pub mod session;
 
+use crate::child::{self, Wait};
 use crate::control::{self, Map};
 use crate::rcpthosts::RcptHosts;
 use crate::received::Peer;
+use std::ffi::OsStr;
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::process::{Command, Stdio};
 
 /// Why the server cannot start.
 #[derive(Debug)]
@@ -49,6 +53,25 @@ pub fn load() -> Result<(session::Config, u64), Startup> {
         databytes,
         relayclient: crate::env::get("RELAYCLIENT"),
         peer: Peer::from_env(),
+        rcptcheck: crate::env::get("RCPTCHECK")
+            .filter(|p| !p.is_empty())
+            .map(rcptcheck),
     };
     Ok((cfg, timeout))
+}
+
+/// The `RCPTCHECK` program as a check: run directly (no shell) with the address as its one
+/// argument, stdin and stdout on /dev/null (never the client's connection), stderr and the
+/// environment inherited.
+fn rcptcheck(program: Vec<u8>) -> session::RcptCheck {
+    Box::new(move |addr| {
+        let mut c = Command::new(OsStr::from_bytes(&program));
+        c.arg(OsStr::from_bytes(addr))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        match child::run(&mut c) {
+            Ok(Wait::Exited(n)) => Some(n),
+            _ => None,
+        }
+    })
 }

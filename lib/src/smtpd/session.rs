@@ -20,6 +20,10 @@ pub const MAX_RCPTS: usize = 10_000;
 /// The read buffer; DATA passes through it in pieces of this size.
 pub const INPUT_BUF: usize = 65536;
 
+/// A recipient check (`RCPTCHECK`): its exit code for one address, `None` if it could not
+/// be run or was killed. 0 accepts, 100 refuses, anything else defers.
+pub type RcptCheck = Box<dyn FnMut(&[u8]) -> Option<u8>>;
+
 /// Everything the conversation depends on, read once at the start.
 pub struct Config {
     /// `smtpgreeting`, else `me`
@@ -36,6 +40,8 @@ pub struct Config {
     pub relayclient: Option<Vec<u8>>,
     /// the connection, for the Received line
     pub peer: Peer,
+    /// asked about each recipient that may be accepted; `None`: every one is
+    pub rcptcheck: Option<RcptCheck>,
 }
 
 /// One run of the queue, as DATA uses it.
@@ -280,6 +286,15 @@ impl<'a, R: Wire, W: Write> Session<'a, R, W> {
         if self.rcpts.len() >= MAX_RCPTS {
             return self.reply(b"452 sorry, too many recipients (#4.5.3)\r\n");
         }
+        match self.cfg.rcptcheck.as_mut().map(|check| check(&recip)) {
+            None | Some(Some(0)) => {}
+            Some(Some(100)) => {
+                return self.reply(b"550 sorry, no mailbox here by that name (#5.1.1)\r\n")
+            }
+            Some(_) => {
+                return self.reply(b"451 temporary failure checking the recipient (#4.3.0)\r\n")
+            }
+        }
         self.rcpts.push(recip);
         self.reply(b"250 ok\r\n")
     }
@@ -433,6 +448,7 @@ mod tests {
                 info: None,
                 local: b"mx.example".to_vec(),
             },
+            rcptcheck: None,
         }
     }
 
@@ -504,6 +520,35 @@ mod tests {
             format!("{GREET}250 ok\r\n553 sorry, your envelope sender is in my badmailfrom list (#5.7.1)\r\n250 ok\r\n555 syntax error (#5.5.4)\r\n250 ok\r\n354 go ahead\r\n250 ok 1000 qp 77\r\n")
         );
         assert_eq!(seen.env, b"Fok@b\0Ta@b@fixme\0");
+    }
+
+    #[test]
+    fn rcptcheck_verdicts_in_order() {
+        let mut cfg = config(0);
+        cfg.relayclient = Some(b"".to_vec());
+        let asked = Rc::new(RefCell::new(Vec::new()));
+        let a2 = asked.clone();
+        cfg.rcptcheck = Some(Box::new(move |r: &[u8]| {
+            a2.borrow_mut()
+                .push(String::from_utf8_lossy(r).into_owned());
+            match r {
+                b"no@x" => Some(100),
+                b"later@x" => Some(111),
+                b"crash@x" => None,
+                _ => Some(0),
+            }
+        }));
+        let (out, _, seen) = talk(
+            cfg,
+            b"MAIL FROM:<a@b>\r\nRCPT TO:<no@x>\r\nRCPT TO:<ok@x>\r\nRCPT TO:<later@x>\r\nRCPT TO:<crash@x>\r\nDATA\r\n.\r\n",
+            Ok(()),
+        );
+        assert_eq!(
+            out,
+            format!("{GREET}250 ok\r\n550 sorry, no mailbox here by that name (#5.1.1)\r\n250 ok\r\n451 temporary failure checking the recipient (#4.3.0)\r\n451 temporary failure checking the recipient (#4.3.0)\r\n354 go ahead\r\n250 ok 1000 qp 77\r\n")
+        );
+        assert_eq!(seen.env, b"Fa@b\0Tok@x\0");
+        assert_eq!(*asked.borrow(), ["no@x", "ok@x", "later@x", "crash@x"]);
     }
 
     #[test]
