@@ -550,7 +550,9 @@ fn upgrading_to_another_package_while_mail_flows_loses_nothing_and_keeps_control
         .ino();
     // The restarted qmail-send logs its first status line a moment after it starts.
     let read_log = || std::fs::read_to_string(home.join("log/qmail-send")).unwrap_or_default();
-    wait_for(20, || read_log().contains("status: local 0/7 remote 0/20\n"));
+    wait_for(20, || {
+        read_log().contains("status: local 0/7 remote 0/20\n")
+    });
     let log = read_log();
     let un = jail
         .cmd("cd /package/mail/rqmail && package/uninstall", &[])
